@@ -1,0 +1,48 @@
+# One entry point for running, testing and measuring the server.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Daphne's WebSocket heartbeat: ping every 20 s, drop a client silent for 30 s.
+DAPHNE_FLAGS ?= --ping-interval 20 --ping-timeout 30 --application-close-timeout 5
+
+.PHONY: run test lint fmt migrate bench install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput -v0
+
+run: migrate
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py ensure_demo_user
+	@echo "Serving on http://$(HOST):$(PORT)/ (health: /api/health, admin: /admin/)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) voiceproject.asgi:application
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-dev
+	$(BIN)/python -m bench

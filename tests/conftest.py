@@ -1,0 +1,76 @@
+"""The cast and the shared fixtures.
+
+alice is an active user, bob is inactive, sam is staff. Service fixtures skip with a reason
+when PostgreSQL or Redis is not configured, and fail instead under VOICE_REQUIRE_SERVICES (CI).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from rest_framework_simplejwt.tokens import AccessToken
+
+from tests.servers import DaphneServer, database_url_for_tests
+
+REQUIRE_SERVICES = os.environ.get("VOICE_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (VOICE_REQUIRE_SERVICES=1: service tests must run here)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def alice(db: Any) -> User:
+    return User.objects.create_user("alice", "alice@example.com", "alice-password-1")
+
+
+@pytest.fixture
+def bob(db: Any) -> User:
+    return User.objects.create_user("bob", "bob@example.com", "bob-password-1", is_active=False)
+
+
+@pytest.fixture
+def sam(db: Any) -> User:
+    return User.objects.create_user("sam", "sam@example.com", "sam-password-1", is_staff=True)
+
+
+def token_for(user: User) -> str:
+    return str(AccessToken.for_user(user))
+
+
+@pytest.fixture
+def alice_token(alice: User) -> str:
+    return token_for(alice)
+
+
+@pytest.fixture
+def postgres(db: Any) -> None:
+    """Marks a test that needs PostgreSQL's behaviour (locks, concurrency)."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not settings.REDIS_URL:
+        skip_or_fail("needs Redis: set REDIS_URL=redis://...")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def daphne_server(transactional_db: Any) -> Iterator[DaphneServer]:
+    """A real Daphne process serving the app over the test database."""
+    server = DaphneServer(database_url_for_tests())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,3 @@
+"""WebSocket routes (PROTOCOL.md sections 2 and 3)."""
+
+websocket_urlpatterns: list = []
