@@ -74,3 +74,18 @@ def daphne_server(transactional_db: Any) -> Iterator[DaphneServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fake_openai(settings: Any) -> Iterator[Any]:
+    """The local fake of OpenAI, with the SDK pointed at it."""
+    from tests.fakes import FakeOpenAI
+
+    fake = FakeOpenAI()
+    fake.start()
+    settings.OPENAI_API_KEY = fake.api_key
+    settings.OPENAI_BASE_URL = fake.base_url
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -1,3 +1,10 @@
 """WebSocket routes (PROTOCOL.md sections 2 and 3)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from voice.consumers.json_socket import JsonVoiceConsumer
+
+websocket_urlpatterns = [
+    path("api/voice/ws", JsonVoiceConsumer.as_asgi()),
+    path("ws/<str:session_id>", JsonVoiceConsumer.as_asgi()),
+]

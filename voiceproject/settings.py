@@ -6,6 +6,7 @@ Production switches are listed in ``.env.example``.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -124,8 +125,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": SQLITE_OPTIONS,
-            # A file, not :memory:, so a Daphne subprocess in the tests sees the test data.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # A file, not :memory:, so a Daphne subprocess in the tests sees the test data;
+            # one per test run, so concurrent runs do not share it.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -251,3 +253,25 @@ VOICE_ALLOWED_ORIGINS = env_list("VOICE_ALLOWED_ORIGINS", [])
 # VOICE_SESSION_STALE_SECONDS belongs to a dead process and is closed by the reaper.
 VOICE_HEARTBEAT_SECONDS = env_float("VOICE_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 VOICE_SESSION_STALE_SECONDS = env_float("VOICE_SESSION_STALE_SECONDS", 45.0, minimum=1.0)
+
+# ---- rate limits, ephemeral keys, upstream retries (issue 5) ---------------------------------
+# Fixed windows aligned to the Unix epoch (voice/services/ratelimit.py).
+VOICE_KEYS_PER_MINUTE_PER_IP = env_int("VOICE_KEYS_PER_MINUTE_PER_IP", 60, minimum=1)
+VOICE_CONNECTIONS_PER_MINUTE_PER_USER = env_int(
+    "VOICE_CONNECTIONS_PER_MINUTE_PER_USER", 120, minimum=1
+)
+VOICE_UTTERANCES_PER_MINUTE = env_int("VOICE_UTTERANCES_PER_MINUTE", 30, minimum=1)
+VOICE_AUDIO_SECONDS_PER_DAY = env_int("VOICE_AUDIO_SECONDS_PER_DAY", 3600, minimum=1)
+# POST /api/realtime/session: what a client may choose.
+VOICE_REALTIME_MODELS = env_list(
+    "VOICE_REALTIME_MODELS", list(dict.fromkeys([VOICE_REALTIME_MODEL, "gpt-realtime-mini"]))
+)
+VOICE_MAX_INSTRUCTIONS_CHARS = env_int("VOICE_MAX_INSTRUCTIONS_CHARS", 4000, minimum=1)
+# Minting retries: attempts in all, seconds in all (no wait may end past it), first backoff.
+VOICE_KEY_MINT_ATTEMPTS = env_int("VOICE_KEY_MINT_ATTEMPTS", 3, minimum=1)
+VOICE_KEY_MINT_TIME_BUDGET = env_float("VOICE_KEY_MINT_TIME_BUDGET", 10.0, minimum=0.1)
+VOICE_KEY_MINT_BACKOFF = env_float("VOICE_KEY_MINT_BACKOFF", 0.5, minimum=0.0)
+# Circuit breaker around the AI service (state shared through the cache: Redis when set).
+VOICE_CIRCUIT_FAILURES = env_int("VOICE_CIRCUIT_FAILURES", 5, minimum=1)
+VOICE_CIRCUIT_COOLDOWN_SECONDS = env_float("VOICE_CIRCUIT_COOLDOWN_SECONDS", 30.0, minimum=0.1)
+# ---- end of issue 5 settings -----------------------------------------------------------------

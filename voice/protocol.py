@@ -1,0 +1,195 @@
+"""The JSON voice protocol of PROTOCOL.md section 2: parsing, validation, close codes.
+
+Pure Python: nothing here imports Django or Channels. Bad input raises ``ProtocolError``
+with the contract's error code; the transport answers it and keeps the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Close codes (PROTOCOL.md section 6).
+CLOSE_NORMAL = 1000
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_LARGE = 4413
+CLOSE_RATE_LIMITED = 4429
+CLOSE_INTERNAL = 4500
+CLOSE_UPSTREAM = 4502
+CLOSE_TRY_LATER = 4503
+
+# Error codes of the `error` message.
+BAD_MESSAGE = "bad_message"
+UNKNOWN_TYPE = "unknown_type"
+BAD_AUDIO = "bad_audio"
+RATE_LIMITED = "rate_limited"
+BUSY = "busy"
+UPSTREAM = "upstream"
+TOO_LARGE = "too_large"
+RATE_LIMIT_MESSAGE = "Rate limit exceeded"
+
+VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
+    "fable", "onyx", "nova",
+)  # fmt: skip
+
+
+class ProtocolError(Exception):
+    """A client message the contract rejects; ``code`` is the `error` code to answer with."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Field caps (PROTOCOL.md section 7)."""
+
+    max_text_chars: int = 4000
+    max_context_bytes: int = 64 * 1024
+    max_audio_chunk_bytes: int = 256 * 1024
+
+
+class _Message(BaseModel):
+    # Extra fields are extensions a newer client may send: ignored, never an error.
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class VoiceSettings(BaseModel):
+    """``config.settings``; unknown settings are kept and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    language: str | None = Field(default=None, max_length=35)
+    voiceId: Literal[VOICES] = "alloy"  # type: ignore[valid-type]
+    rate: float = Field(default=1.0, ge=0.25, le=4.0)
+    audioFormat: Literal["webm", "pcm16", "opus"] = "webm"
+    sampleRate: int = Field(default=24000, ge=8000, le=48000)
+    outputFormat: Literal["mp3", "pcm16", "opus"] = "mp3"
+    autoAddToMessages: bool = True
+
+    @property
+    def language_code(self) -> str | None:
+        """The primary subtag of the BCP-47 tag (``en-US`` -> ``en``)."""
+        if not self.language:
+            return None
+        return self.language.split("-")[0].lower() or None
+
+
+class Auth(_Message):
+    type: Literal["auth"]
+    token: str = Field(min_length=1)
+    userId: Any = None
+
+
+class Config(_Message):
+    type: Literal["config"]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class StartListening(_Message):
+    type: Literal["start_listening"]
+
+
+class StopListening(_Message):
+    type: Literal["stop_listening"]
+
+
+class AudioChunk(_Message):
+    type: Literal["audio_chunk"]
+    data: str
+    timestamp: float | int | None = None
+
+
+class Text(_Message):
+    type: Literal["text"]
+    text: str = Field(min_length=1)
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+    payload: Any = None
+
+
+ClientMessage = Auth | Config | StartListening | StopListening | AudioChunk | Text | Ping
+MESSAGE_TYPES: dict[str, type[_Message]] = {
+    "auth": Auth,
+    "config": Config,
+    "start_listening": StartListening,
+    "stop_listening": StopListening,
+    "audio_chunk": AudioChunk,
+    "text": Text,
+    "ping": Ping,
+}
+
+
+def load_object(text: str) -> dict[str, Any]:
+    """Parse a text frame into a JSON object with a string ``type``."""
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError(BAD_MESSAGE, "Message is not valid JSON") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        raise ProtocolError(BAD_MESSAGE, "Message must be a JSON object with a string 'type'")
+    return obj
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "message"
+    return f"Invalid field '{where}': {first['msg']}"
+
+
+def parse_client_message(text: str, limits: Limits = Limits()) -> ClientMessage:
+    """Validate one text frame of ``/api/voice/ws`` into a typed message."""
+    obj = load_object(text)
+    model = MESSAGE_TYPES.get(obj["type"])
+    if model is None:
+        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type '{obj['type'][:64]}'")
+    try:
+        message = model.model_validate(obj)
+    except ValidationError as exc:
+        raise ProtocolError(BAD_MESSAGE, _describe(exc)) from None
+    if isinstance(message, Text) and len(message.text) > limits.max_text_chars:
+        raise ProtocolError(TOO_LARGE, f"'text' is over {limits.max_text_chars} characters")
+    if isinstance(message, Config):
+        size = len(json.dumps(message.context, ensure_ascii=False).encode())
+        if size > limits.max_context_bytes:
+            raise ProtocolError(TOO_LARGE, f"'context' is over {limits.max_context_bytes} bytes")
+    return message  # type: ignore[return-value]
+
+
+def parse_settings(raw: dict[str, Any]) -> VoiceSettings:
+    """Validate ``config.settings``."""
+    try:
+        return VoiceSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ProtocolError(BAD_MESSAGE, _describe(exc).replace("'", "'settings.", 1)) from None
+
+
+def decode_audio(chunk: AudioChunk, limits: Limits = Limits()) -> bytes:
+    """The chunk's audio bytes; the size cap is checked before decoding."""
+    # base64 carries 3 bytes in 4 characters: reject oversize chunks without decoding them.
+    if len(chunk.data) > (limits.max_audio_chunk_bytes + 2) // 3 * 4:
+        raise ProtocolError(TOO_LARGE, f"audio chunk is over {limits.max_audio_chunk_bytes} bytes")
+    try:
+        audio = base64.b64decode(chunk.data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(BAD_MESSAGE, "'data' is not valid base64") from None
+    if not audio:
+        raise ProtocolError(BAD_MESSAGE, "'data' is empty")
+    return audio
+
+
+def dump(message: dict[str, Any]) -> str:
+    """Compact JSON for a server message."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

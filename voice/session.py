@@ -1,0 +1,417 @@
+"""``VoiceSession``: one live conversation, between a transport and an engine.
+
+It owns audio conversion, the turn clock, barge-in, tools and recording; transports only
+translate wire messages into calls here and ``SessionEvent`` values back onto the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+
+from voice import events as ev
+from voice.audio import BadAudioError, Encoder, make_encoder
+from voice.engines import base as eng
+from voice.flow import AudioBudget
+from voice.inputs import InputAudio
+from voice.protocol import (
+    BAD_AUDIO,
+    BUSY,
+    CLOSE_NORMAL,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UPSTREAM,
+    UPSTREAM,
+    VoiceSettings,
+)
+from voice.recorder import Recorder
+from voice.services import sessions as records
+from voice.sessiontools import ToolRunner
+from voice.turns import TurnClock, now_ms
+
+logger = logging.getLogger(__name__)
+
+Sink = Callable[[ev.SessionEvent], Awaitable[None]]
+
+
+class VoiceSession:
+    """One conversation. Call ``open`` first and ``close`` last."""
+
+    def __init__(
+        self,
+        *,
+        engine: eng.Engine,
+        sink: Sink,
+        transport: str,
+        user_id: int | None,
+        client_ip: str | None,
+        session_id: uuid.UUID,
+    ) -> None:
+        self.id = session_id
+        self.engine = engine
+        self.transport = transport
+        self.user_id = user_id
+        self.client_ip = client_ip
+        self._sink = sink
+        self._send_lock = asyncio.Lock()
+        self.settings = VoiceSettings()
+        self.context: dict[str, Any] = {}
+        self.input = InputAudio(self.settings.audioFormat, self.settings.sampleRate)
+        self.encoder: Encoder = make_encoder(self.settings.outputFormat)
+        self.tools = ToolRunner()
+        self.counters = {"frames_in": 0, "frames_out": 0, "audio_in_ms": 0, "bad_frames": 0}
+        self.turn: TurnClock | None = None
+        self.turns = 0
+        self.listening = False
+        self.transcribing = False
+        self.response_id: str | None = None
+        self._response_audio_bytes = 0
+        self._dropped: set[str] = set()
+        self._pending_complete: ev.ResponseComplete | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+        self.recorder: Recorder | None = None
+        self.audio_budget = AudioBudget(
+            settings.VOICE_AUDIO_BURST_SECONDS, settings.VOICE_AUDIO_REFILL_RATIO
+        )
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.recorder = Recorder(str(self.id))
+        await self.recorder.call(
+            partial(
+                records.open_session,
+                self.id,
+                user_id=self.user_id,
+                transport=self.transport,
+                engine=self.engine.name,
+                client_ip=self.client_ip,
+            )
+        )
+        await self.engine.start(self._engine_config())
+        self._spawn(self._pump(), "pump")
+        self._spawn(self._heartbeat(), "heartbeat")
+
+    async def close(self, reason: str = "client_closed") -> None:
+        """End the session: engine, tasks, open turn and session row. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.input.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self.engine.close()
+        except Exception:
+            logger.exception("engine close failed in session %s", self.id)
+        if self.turn is not None:
+            self._finish_turn("disconnected")
+        if self.recorder is not None:
+            self.recorder.write(records.close_session, self.id, reason, self._take_counters())
+            await self.recorder.close()
+
+    def _spawn(self, work: Awaitable[None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=f"session-{name}-{self.id}"))
+
+    # ---- client actions -----------------------------------------------------------------------
+
+    async def configure(self, settings_: VoiceSettings, context: dict[str, Any]) -> None:
+        format_changed = (settings_.audioFormat, settings_.sampleRate) != (
+            self.settings.audioFormat,
+            self.settings.sampleRate,
+        )
+        if format_changed:
+            self.input.close()
+            self.input = InputAudio(settings_.audioFormat, settings_.sampleRate)
+        if settings_.outputFormat != self.settings.outputFormat:
+            self.encoder = make_encoder(settings_.outputFormat)
+        self.settings, self.context = settings_, context
+        self.tools.set_context(context)
+        await self.engine.update(self._engine_config())
+        if self.recorder is not None:
+            self.recorder.write(records.update_config, self.id, settings_.model_dump())
+
+    async def start_listening(self) -> None:
+        if self.transcribing:
+            await self._error(BUSY, "Still transcribing the previous utterance")
+            return
+        if self.response_id is not None:
+            await self.barge_in(now_ms())
+        await self.engine.clear_input()
+        self.input.restart()
+        self.listening = True
+        self._begin_turn("audio")
+
+    async def audio(self, data: bytes) -> None:
+        """A piece of client audio in the negotiated input format."""
+        if self.transcribing:
+            await self._error(BUSY, "Still transcribing the previous utterance")
+            return
+        if not self.listening:
+            await self.start_listening()
+        try:
+            pcm = self.input.decode(data)
+        except BadAudioError as exc:
+            self.counters["bad_frames"] += 1
+            await self._error(BAD_AUDIO, f"Undecodable audio: {exc}")
+            return
+        self.counters["frames_in"] += 1
+        await self._forward(pcm)
+
+    async def stop_listening(self) -> None:
+        if not self.listening:
+            return
+        self.listening = False
+        self.transcribing = True
+        if self.turn is not None:
+            self.turn.stamp("speech_end")
+        pcm, error = await self.input.drain()
+        await self._forward(pcm)
+        if error:
+            await self._error(BAD_AUDIO, error)
+        await self.engine.commit()
+
+    async def text(self, text: str) -> None:
+        """Typed input, answered like an utterance."""
+        if self.response_id is not None:
+            await self.barge_in(now_ms())
+        self.listening = False
+        self._begin_turn("text")
+        assert self.turn is not None
+        self.turn.user_text = text
+        self.turn.stamp("transcript_final")
+        await self.engine.send_text(text)
+
+    async def barge_in(self, signalled_at: float) -> None:
+        """Stop the current response at once; nothing more of it reaches the client."""
+        response_id = self.response_id
+        if response_id is None:
+            return
+        self._dropped.add(response_id)
+        self.response_id = None
+        self._pending_complete = None
+        played_ms = self._response_audio_bytes // eng.BYTES_PER_MS
+        async with self._send_lock:  # waits for a frame already being written
+            latency = now_ms() - signalled_at
+            await self._sink(ev.BargeIn(response_id, latency))
+            await self._sink(ev.AudioComplete(response_id))
+        if self.turn is not None:
+            self.turn.stamp("barge_in")
+            self._finish_turn("barge_in")
+        await self.engine.cancel(played_ms)
+
+    async def end(self, close_code: int, reason: str) -> None:
+        """The server ends the session; the transport closes with ``close_code``."""
+        await self._send(ev.SessionEnded(close_code, reason))
+
+    # ---- engine events ------------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        try:
+            async for event in self.engine.events():
+                await self._on_engine_event(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("engine event handling failed in session %s", self.id)
+            await self.end(CLOSE_UPSTREAM, "engine_failed")
+
+    async def _on_engine_event(self, event: eng.EngineEvent) -> None:
+        match event:
+            case eng.AudioDelta():
+                await self._on_audio(event)
+            case eng.TextDelta():
+                if event.response_id in self._dropped:
+                    return
+                if self.turn is not None:
+                    self.turn.stamp("first_text")
+                    self.turn.assistant_text += event.text
+                await self._send(ev.ResponseText(event.response_id, event.text))
+            case eng.TranscriptDelta():
+                await self._send(
+                    ev.Transcript(event.text, final=False, confidence=event.confidence)
+                )
+            case eng.TranscriptFinal():
+                await self._on_transcript_final(event)
+            case eng.ResponseStarted():
+                await self._on_response_started(event)
+            case eng.TextDone():
+                await self._on_text_done(event)
+            case eng.ResponseDone():
+                await self._on_response_done(event)
+            case eng.ToolCall():
+                await self._on_tool_call(event)
+            case eng.SpeechStarted():
+                await self._send(ev.Vad(True, audio_start_ms=event.audio_start_ms))
+                if self.response_id is not None:
+                    await self.barge_in(now_ms())
+                if self.turn is None:
+                    self._begin_turn("audio")
+            case eng.SpeechStopped():
+                await self._send(ev.Vad(False, audio_end_ms=event.audio_end_ms))
+                if self.turn is not None:
+                    self.turn.stamp("speech_end")
+            case eng.EngineFailure():
+                await self._on_failure(event)
+
+    async def _on_transcript_final(self, event: eng.TranscriptFinal) -> None:
+        self.transcribing = False
+        if self.turn is None:
+            self._begin_turn("audio")
+        assert self.turn is not None
+        self.turn.stamp("transcript_final")
+        self.turn.user_text = event.text
+        if event.usage:
+            self.turn.usage["transcription"] = event.usage
+        await self._send(ev.Transcript(event.text, final=True))
+        if self._pending_complete is not None:
+            complete, self._pending_complete = self._pending_complete, None
+            await self._send(complete)
+        if not event.text.strip() and self.response_id is None:
+            self._finish_turn("cancelled")
+
+    async def _on_response_started(self, event: eng.ResponseStarted) -> None:
+        if self.turn is None:
+            self._begin_turn("audio")
+        self.response_id = event.response_id
+        self._response_audio_bytes = 0
+        await self._send(ev.ResponseStart(event.response_id))
+
+    async def _on_audio(self, event: eng.AudioDelta) -> None:
+        if event.response_id in self._dropped or event.response_id != self.response_id:
+            return
+        turn = self.turn
+        if turn is not None:
+            turn.stamp("first_audio_received")
+        chunks = self.encoder.encode(event.pcm)
+        self._response_audio_bytes += len(event.pcm)
+        for chunk in chunks:
+            await self._send(ev.Audio(event.response_id, chunk, self.encoder.format))
+            self.counters["frames_out"] += 1
+        if turn is not None and chunks:
+            turn.stamp("first_audio_sent")
+
+    async def _on_text_done(self, event: eng.TextDone) -> None:
+        if event.response_id in self._dropped:
+            return
+        complete = ev.ResponseComplete(event.response_id, event.text, event.usage)
+        if self.turn is not None:
+            self.turn.assistant_text = event.text
+            if event.usage:
+                self.turn.usage["response"] = event.usage
+            if self.turn.input_kind == "audio" and self.turn.transcript_final is None:
+                # The realtime engine may still be transcribing the user: keep the chat in order.
+                self._pending_complete = complete
+                return
+        await self._send(complete)
+
+    async def _on_response_done(self, event: eng.ResponseDone) -> None:
+        if event.response_id in self._dropped:
+            self._dropped.discard(event.response_id)
+            return
+        if self._pending_complete is not None:
+            complete, self._pending_complete = self._pending_complete, None
+            await self._send(complete)
+        for chunk in self.encoder.flush() or [b""]:
+            await self._send(ev.Audio(event.response_id, chunk, self.encoder.format, is_last=True))
+        await self._send(ev.AudioComplete(event.response_id))
+        self.response_id = None
+        if self.turn is not None:
+            if event.usage and "response" not in self.turn.usage:
+                self.turn.usage["response"] = event.usage
+            self.turn.stamp("response_done")
+            status = {"completed": "completed", "cancelled": "cancelled"}.get(event.status, "error")
+            self._finish_turn(status)
+
+    async def _on_tool_call(self, event: eng.ToolCall) -> None:
+        if event.response_id in self._dropped:
+            return
+        output, notices = await self.tools.run(event.name, event.arguments)
+        for notice in notices:
+            await self._send(notice)
+        await self.engine.submit_tool_result(event.call_id, json.dumps(output))
+
+    async def _on_failure(self, event: eng.EngineFailure) -> None:
+        self.transcribing = False
+        await self._error(event.code or UPSTREAM, event.message)
+        if self.turn is not None and self.response_id is None:
+            self._finish_turn("error", event.message)
+        if event.fatal:
+            await self.end(CLOSE_UPSTREAM, "upstream_lost")
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    async def _send(self, event: ev.SessionEvent) -> None:
+        async with self._send_lock:
+            response_id = getattr(event, "response_id", None)
+            if response_id is not None and response_id in self._dropped:
+                return
+            await self._sink(event)
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send(ev.Error(code, message))
+
+    async def _forward(self, pcm: bytes) -> None:
+        if not pcm:
+            return
+        audio_ms = len(pcm) // eng.BYTES_PER_MS
+        if not self.audio_budget.spend(audio_ms):
+            await self.end(CLOSE_RATE_LIMITED, "audio_flood")
+            return
+        self.counters["audio_in_ms"] += audio_ms
+        await self.engine.send_audio(pcm)
+
+    def _begin_turn(self, input_kind: str) -> None:
+        if self.turn is not None:
+            self._finish_turn("cancelled")
+        self.turn = TurnClock(index=self.turns, input_kind=input_kind)
+        self.turns += 1
+        if self.recorder is not None:
+            self.recorder.write(self._record_start, self.turn)
+
+    def _record_start(self, turn: TurnClock) -> None:
+        turn.record_id = records.start_turn(self.id, turn.index, turn.input_kind, turn.wall)
+
+    def _finish_turn(self, reason: str, error: str = "") -> None:
+        turn, self.turn = self.turn, None
+        if turn is None or self.recorder is None:
+            return
+        fields = turn.record(reason, error)
+        self.recorder.write(lambda: records.finish_turn(turn.record_id, fields))
+
+    def _take_counters(self) -> dict[str, int]:
+        taken = {k: v for k, v in self.counters.items() if v}
+        for key in self.counters:
+            self.counters[key] = 0
+        return taken
+
+    async def _heartbeat(self) -> None:
+        beats = 0
+        while True:
+            await asyncio.sleep(settings.VOICE_HEARTBEAT_SECONDS)
+            beats += 1
+            assert self.recorder is not None
+            alive = await self.recorder.call(records.beat, self.id, self._take_counters())
+            if not alive:
+                await self.end(CLOSE_NORMAL, "ended_by_staff")
+                return
+            if beats % 6 == 0:
+                self.recorder.write(records.reap_stale_sessions)
+
+    def _engine_config(self) -> eng.SessionConfig:
+        return eng.SessionConfig(
+            session_id=str(self.id),
+            instructions=self.tools.instructions(settings.VOICE_INSTRUCTIONS, self.context),
+            voice=self.settings.voiceId,
+            language=self.settings.language_code,
+            speed=self.settings.rate,
+            tools=self.tools.specs(),
+        )

@@ -1,0 +1,68 @@
+"""Runs the tools a model calls during a session: site tools and client state setters."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from voice import events as ev
+from voice import tools
+from voice.engines.base import ToolSpec
+
+logger = logging.getLogger(__name__)
+
+MAX_CONTEXT_IN_PROMPT = 16 * 1024  # characters of app context shown to the model
+
+
+class ToolRunner:
+    """The tools offered in one session, and their execution."""
+
+    def __init__(self) -> None:
+        self.setters: dict[str, tools.StateSetter] = {}
+
+    def set_context(self, context: dict[str, Any]) -> None:
+        self.setters = tools.state_setters(context)
+
+    def specs(self) -> tuple[ToolSpec, ...]:
+        return (*tools.SITE_TOOLS, *(s.spec for s in self.setters.values()))
+
+    def instructions(self, base: str, context: dict[str, Any]) -> str:
+        """The base instructions plus the client's app context, capped."""
+        shown = {k: v for k, v in context.items() if k != "stateSetters"}
+        if not shown:
+            return base
+        text = json.dumps(shown, ensure_ascii=False)
+        if len(text) > MAX_CONTEXT_IN_PROMPT:
+            text = text[:MAX_CONTEXT_IN_PROMPT] + " [truncated]"
+        return f"{base}\n\nThe user's app context (JSON): {text}"
+
+    async def run(self, name: str, arguments: str) -> tuple[Any, list[ev.SessionEvent]]:
+        """Execute a call: its output for the model, and what the client must be told."""
+        args = tools.parse_arguments(arguments)
+        setter = self.setters.get(name)
+        if setter is not None:
+            notice = ev.SetState(setter.state_key, setter.setter_key, args)
+            return {"ok": True, "applied": f"{setter.state_key}.{setter.setter_key}"}, [notice]
+        if name == "search_site":
+            results = await database_sync_to_async(tools.search_site)(str(args.get("query", "")))
+            return {"results": results}, []
+        if name == "get_site_info":
+            topic = args.get("topic")
+            info = await database_sync_to_async(tools.get_site_info)(str(topic) if topic else None)
+            return info, []
+        if name == "navigate_to_page":
+            return await self._navigate(args)
+        logger.info("model called an unknown tool %r", name)
+        return {"error": f"unknown tool {name}"}, []
+
+    async def _navigate(self, args: dict[str, Any]) -> tuple[Any, list[ev.SessionEvent]]:
+        page_name = str(args.get("page", ""))
+        path = args.get("path")
+        page = await database_sync_to_async(tools.find_page)(page_name, str(path) if path else None)
+        if page is None:
+            return {"ok": False, "error": f"no page called {page_name!r}"}, []
+        notice = ev.Navigation(page=page.slug, path=page.path, title=page.title)
+        return {"ok": True, "page": page.title, "path": page.path}, [notice]
