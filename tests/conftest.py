@@ -79,7 +79,7 @@ def daphne_server(transactional_db: Any) -> Iterator[DaphneServer]:
 @pytest.fixture
 def fake_openai(settings: Any) -> Iterator[Any]:
     """The local fake of OpenAI, with the SDK pointed at it."""
-    from tests.fakes import FakeOpenAI
+    from tests.fakes.openai_server import FakeOpenAI
 
     fake = FakeOpenAI()
     fake.start()

@@ -30,24 +30,24 @@ class JsonVoiceClient:
     async def send_audio(self, chunk: bytes) -> None:
         await self.send({"type": "audio_chunk", "data": base64.b64encode(chunk).decode()})
 
-    async def receive(self, timeout: float = TIMEOUT) -> dict[str, Any]:
-        message = json.loads(await self.ws.receive_from(timeout=timeout))
+    async def receive(self, within: float = TIMEOUT) -> dict[str, Any]:
+        message = json.loads(await self.ws.receive_from(timeout=within))
         self.received.append(message)
         return message
 
-    async def receive_until(self, kind: str, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+    async def receive_until(self, kind: str, within: float = TIMEOUT) -> list[dict[str, Any]]:
         """Every message up to and including the first of type ``kind``."""
         seen = []
         while True:
-            message = await self.receive(timeout)
+            message = await self.receive(within)
             seen.append(message)
             if message["type"] == kind:
                 return seen
 
-    async def closed_with(self, timeout: float = TIMEOUT) -> int:
-        output = await self.ws.receive_output(timeout)
+    async def closed_with(self, within: float = TIMEOUT) -> int:
+        output = await self.ws.receive_output(within)
         while output["type"] != "websocket.close":
-            output = await self.ws.receive_output(timeout)
+            output = await self.ws.receive_output(within)
         return output.get("code", 1000)
 
     async def close(self) -> None:

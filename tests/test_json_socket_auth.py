@@ -113,7 +113,7 @@ async def test_no_auth_in_time_closes_4401(db: None) -> None:
     client = JsonVoiceClient()
     await client.connect()
 
-    assert await client.closed_with(timeout=5) == 4401
+    assert await client.closed_with(within=5) == 4401
 
 
 async def test_anonymous_clients_are_admitted_when_allowed(settings: Any, db: None) -> None:

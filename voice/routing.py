@@ -3,8 +3,10 @@
 from django.urls import path
 
 from voice.consumers.json_socket import JsonVoiceConsumer
+from voice.consumers.stream_socket import StreamVoiceConsumer
 
 websocket_urlpatterns = [
     path("api/voice/ws", JsonVoiceConsumer.as_asgi()),
     path("ws/<str:session_id>", JsonVoiceConsumer.as_asgi()),
+    path("voice-ws", StreamVoiceConsumer.as_asgi()),
 ]

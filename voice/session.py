@@ -52,8 +52,12 @@ class VoiceSession:
         user_id: int | None,
         client_ip: str | None,
         session_id: uuid.UUID,
+        explicit_turns: bool = True,
     ) -> None:
         self.id = session_id
+        # JSON clients mark utterances with start/stop_listening; streaming clients send audio
+        # continuously and the engine (or voice_end) finds the turns.
+        self.explicit_turns = explicit_turns
         self.engine = engine
         self.transport = transport
         self.user_id = user_id
@@ -152,11 +156,12 @@ class VoiceSession:
 
     async def audio(self, data: bytes) -> None:
         """A piece of client audio in the negotiated input format."""
-        if self.transcribing:
-            await self._error(BUSY, "Still transcribing the previous utterance")
-            return
-        if not self.listening:
-            await self.start_listening()
+        if self.explicit_turns:
+            if self.transcribing:
+                await self._error(BUSY, "Still transcribing the previous utterance")
+                return
+            if not self.listening:
+                await self.start_listening()
         try:
             pcm = self.input.decode(data)
         except BadAudioError as exc:
@@ -167,12 +172,15 @@ class VoiceSession:
         await self._forward(pcm)
 
     async def stop_listening(self) -> None:
-        if not self.listening:
+        """End of the utterance (``stop_listening``, or ``voice_end`` of a streaming client)."""
+        if self.explicit_turns and not self.listening:
             return
         self.listening = False
         self.transcribing = True
-        if self.turn is not None:
-            self.turn.stamp("speech_end")
+        if self.turn is None:
+            self._begin_turn("audio")
+        assert self.turn is not None
+        self.turn.stamp("speech_end")
         pcm, error = await self.input.drain()
         await self._forward(pcm)
         if error:
@@ -320,8 +328,13 @@ class VoiceSession:
         if self._pending_complete is not None:
             complete, self._pending_complete = self._pending_complete, None
             await self._send(complete)
-        for chunk in self.encoder.flush() or [b""]:
-            await self._send(ev.Audio(event.response_id, chunk, self.encoder.format, is_last=True))
+        tail = self.encoder.flush()
+        if self._response_audio_bytes or event.status == "completed":
+            # The last chunk carries the encoder's tail (possibly empty) and `isLast`.
+            tail = tail or [b""]
+            for chunk in tail[:-1]:
+                await self._send(ev.Audio(event.response_id, chunk, self.encoder.format))
+            await self._send(ev.Audio(event.response_id, tail[-1], self.encoder.format, True))
         await self._send(ev.AudioComplete(event.response_id))
         self.response_id = None
         if self.turn is not None:

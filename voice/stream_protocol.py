@@ -1,0 +1,113 @@
+"""The binary streaming protocol of PROTOCOL.md section 3: control messages and 20 ms frames.
+
+Pure Python, like ``protocol.py``: bad input raises ``ProtocolError`` with the contract's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from voice.protocol import BAD_MESSAGE, UNKNOWN_TYPE, ProtocolError, load_object
+
+BAD_FRAME = "bad_frame"
+NOT_STREAMING = "not_streaming"
+CONTROL_TYPES = {"voice_start", "voice_end", "barge_in", "ping"}
+PCM_RATES = (48000, 24000, 16000)
+FRAME_MS = 20
+
+
+@dataclass(frozen=True)
+class StreamFormat:
+    """What the client streams: ``codec`` is ``opus`` or ``pcm16``."""
+
+    codec: str = "opus"
+    sample_rate: int = 48000
+    channels: int = 1
+
+    @property
+    def pcm_frame_bytes(self) -> int:
+        return self.sample_rate // 50 * 2
+
+
+@dataclass(frozen=True)
+class Control:
+    type: str
+    data: Any
+    metadata: dict[str, Any]
+
+
+def parse_control(text: str) -> Control:
+    """A text message: a JSON object with a string ``type`` of a known kind."""
+    obj = load_object(text)
+    if obj["type"] not in CONTROL_TYPES:
+        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type '{obj['type'][:64]}'")
+    metadata = obj.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise ProtocolError(BAD_MESSAGE, "'metadata' must be an object")
+    return Control(obj["type"], obj.get("data"), metadata)
+
+
+def negotiate(metadata: dict[str, Any]) -> StreamFormat:
+    """The format a ``voice_start`` asks for, validated."""
+    codec = metadata.get("codec", "opus")
+    rate = metadata.get("sampleRate", 48000)
+    channels = metadata.get("channels", 1)
+    if codec not in ("opus", "pcm16"):
+        raise ProtocolError(BAD_MESSAGE, "metadata.codec must be 'opus' or 'pcm16'")
+    if type(rate) is not int or rate not in PCM_RATES:
+        raise ProtocolError(BAD_MESSAGE, "metadata.sampleRate must be 48000, 24000 or 16000")
+    if codec == "opus" and rate != 48000:
+        raise ProtocolError(BAD_MESSAGE, "Opus streams are 48000 Hz")
+    if channels != 1:
+        raise ProtocolError(BAD_MESSAGE, "metadata.channels must be 1")
+    return StreamFormat(codec, rate, 1)
+
+
+# Frame duration in ms of each Opus configuration (RFC 6716 section 3.1, the TOC byte).
+_SILK_MS = (10.0, 20.0, 40.0, 60.0)
+_HYBRID_MS = (10.0, 20.0)
+_CELT_MS = (2.5, 5.0, 10.0, 20.0)
+
+
+def opus_packet_ms(packet: bytes) -> float | None:
+    """The duration an Opus packet's TOC byte announces, or None if it is malformed."""
+    if not packet:
+        return None
+    toc = packet[0]
+    config, code = toc >> 3, toc & 0x03
+    if config < 12:
+        frame_ms = _SILK_MS[config % 4]
+    elif config < 16:
+        frame_ms = _HYBRID_MS[config % 2]
+    else:
+        frame_ms = _CELT_MS[config % 4]
+    if code == 0:
+        frames = 1
+    elif code in (1, 2):
+        frames = 2
+    else:
+        if len(packet) < 2:
+            return None
+        frames = packet[1] & 0x3F
+        if frames == 0:
+            return None
+    return frame_ms * frames
+
+
+def frame_is_valid(frame: bytes, fmt: StreamFormat) -> bool:
+    """Exactly one 20 ms frame in the negotiated format."""
+    if fmt.codec == "pcm16":
+        return len(frame) == fmt.pcm_frame_bytes
+    return len(frame) > 1 and opus_packet_ms(frame) == FRAME_MS
+
+
+def infer_format(first_frame: bytes) -> StreamFormat | None:
+    """The implicit start: a frame size says PCM16 and its rate; anything else must be Opus."""
+    for rate in PCM_RATES:
+        if len(first_frame) == rate // 50 * 2:
+            return StreamFormat("pcm16", rate)
+    opus = StreamFormat("opus", 48000)
+    return opus if frame_is_valid(first_frame, opus) else None
