@@ -66,14 +66,27 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def daphne_server(transactional_db: Any) -> Iterator[DaphneServer]:
-    """A real Daphne process serving the app over the test database."""
-    server = DaphneServer(database_url_for_tests())
-    server.start()
+def daphne_factory(transactional_db: Any) -> Iterator[Any]:
+    """Starts real Daphne processes over the test database: ``daphne_factory(ENV=...)``."""
+    servers: list[DaphneServer] = []
+
+    def start(**env: str) -> DaphneServer:
+        server = DaphneServer(database_url_for_tests(), env)
+        server.start()
+        servers.append(server)
+        return server
+
     try:
-        yield server
+        yield start
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def daphne_server(daphne_factory: Any) -> DaphneServer:
+    """A real Daphne process serving the app over the test database."""
+    return daphne_factory()
 
 
 @pytest.fixture

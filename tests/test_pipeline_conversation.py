@@ -306,3 +306,41 @@ async def test_a_disconnect_mid_turn_leaves_a_closed_turn(
     assert session.ended_at is not None
     assert turn.ended_at is not None and turn.end_reason == "disconnected"
     assert turn.user_text == "slow answer please"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda fake: fake.fail("transcriptions", 500, times=2),
+        lambda fake: fake.cut_stream("transcriptions"),
+        lambda fake: fake.sse_error("chat"),
+        lambda fake: fake.cut_stream("chat"),
+        lambda fake: fake.fail("speech", 429, times=9, headers={"retry-after-ms": "10"}),
+    ],
+    ids=["stt-500", "stt-cut", "chat-sse-error", "chat-cut", "tts-429"],
+)
+async def test_each_upstream_fault_gives_upstream_and_the_next_turn_works(
+    client: JsonVoiceClient, pipeline: Any, settings: Any, fault: Any
+) -> None:
+    settings.OPENAI_MAX_RETRIES = 1
+    await client.send(
+        {"type": "config", "settings": {"audioFormat": "pcm16", "outputFormat": "pcm16"}}
+    )
+    fault(pipeline)
+
+    failed = await speak_until_error(client)
+    recovered = await speak(client, chunks(tone(1.0), 4800))
+
+    assert failed["code"] == "upstream"
+    assert "response_complete" in types(recovered)
+
+
+async def speak_until_error(client: JsonVoiceClient) -> dict:
+    await client.send({"type": "start_listening"})
+    for chunk in chunks(tone(1.0), 4800):
+        await client.send_audio(chunk)
+    await client.send({"type": "stop_listening"})
+    messages = await client.receive_until("error")
+    if "response_start" in types(messages):
+        await client.receive_until("audio_complete")  # the failed response is closed
+    return messages[-1]

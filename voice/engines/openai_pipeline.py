@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
 from openai import AsyncOpenAI
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 4
 TOOL_RESULT_TIMEOUT = 30.0
 HISTORY_MESSAGES = 40  # earlier user/assistant messages kept for context
+# The SDK raises its own errors, except for a body cut while it is being read.
+UPSTREAM_ERRORS = (openai.OpenAIError, httpx2.HTTPError)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -142,7 +145,7 @@ class OpenAIPipelineEngine:
             if stt is not None:
                 stt.cancel()
             raise
-        except openai.OpenAIError as exc:
+        except UPSTREAM_ERRORS as exc:
             logger.warning("transcription failed in %s: %s", self.config.session_id, exc)
             self._emit(EngineFailure(describe_failure(exc)))
             return
@@ -170,7 +173,7 @@ class OpenAIPipelineEngine:
             delivery.cancel()
             self._emit(ResponseDone(response_id, status="cancelled"))
             raise
-        except openai.OpenAIError as exc:
+        except UPSTREAM_ERRORS as exc:
             logger.warning("response failed in %s: %s", self.config.session_id, exc)
             speech.cancel()
             delivery.cancel()
