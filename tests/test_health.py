@@ -37,8 +37,12 @@ def test_health_is_healthy_and_empty_on_a_fresh_database(client: Client) -> None
 
 
 def test_health_reports_recorded_figures(client: Client) -> None:
-    live = VoiceSession.objects.create(transport="json", engine="local")
-    VoiceSession.objects.create(transport="json", engine="local", ended_at=timezone.now())
+    now = timezone.now()
+    live = VoiceSession.objects.create(transport="json", engine="local", heartbeat_at=now)
+    VoiceSession.objects.create(transport="json", engine="local", ended_at=now, heartbeat_at=now)
+    VoiceSession.objects.create(
+        transport="json", engine="local", heartbeat_at=now - timedelta(minutes=5)
+    )  # its process died: not live
     make_turn(live, 0, 400, "completed")
     make_turn(live, 1, 800, "completed")
 

@@ -12,6 +12,7 @@ import asyncio
 import io
 import logging
 import math
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,17 @@ def encode_ogg_opus(pcm: bytes) -> bytes:
             container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+    return out.getvalue()
+
+
+def encode_wav(pcm: bytes) -> bytes:
+    """PCM16 24 kHz mono -> WAV: no encoding time, for the tail the user is waiting on."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(ENGINE_SAMPLE_RATE)
+        wav.writeframes(pcm)
     return out.getvalue()
 
 
@@ -94,7 +106,7 @@ class SegmentedTranscriber:
     async def finish(self) -> str:
         """Upload the tail, wait for every segment, return the final transcript."""
         if len(self._pcm) - self._cut >= MIN_SEGMENT_MS * BYTES_PER_MS:
-            self._launch(bytes(self._pcm[self._cut :]))
+            self._launch(bytes(self._pcm[self._cut :]), tail=True)
         self._cut = len(self._pcm)
         await asyncio.gather(*self._tasks)
         return self.text()
@@ -106,20 +118,26 @@ class SegmentedTranscriber:
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self._segments if s.text.strip())
 
-    def _launch(self, pcm: bytes) -> None:
+    def _launch(self, pcm: bytes, tail: bool = False) -> None:
         segment = _Segment()
         self._segments.append(segment)
         if rms(pcm) < SILENCE_RMS:
             segment.done = True
             return
         index = len(self._segments)
-        task = asyncio.create_task(self._transcribe(segment, pcm), name=f"stt-segment-{index}")
+        work = self._transcribe(segment, pcm, tail)
+        task = asyncio.create_task(work, name=f"stt-segment-{index}")
         self._tasks.append(task)
 
-    async def _transcribe(self, segment: _Segment, pcm: bytes) -> None:
-        upload = encode_ogg_opus(pcm)
-        self.uploaded_bytes += len(upload)
-        kwargs: dict[str, Any] = {"file": ("speech.ogg", upload, "audio/ogg"), "model": self.model}
+    async def _transcribe(self, segment: _Segment, pcm: bytes, tail: bool) -> None:
+        # Segments cut while the user speaks are compressed; the tail, which the user waits
+        # for after stop_listening, is sent as WAV to save the encoding time.
+        if tail:
+            file = ("speech.wav", encode_wav(pcm), "audio/wav")
+        else:
+            file = ("speech.ogg", encode_ogg_opus(pcm), "audio/ogg")
+        self.uploaded_bytes += len(file[1])
+        kwargs: dict[str, Any] = {"file": file, "model": self.model}
         if self.language:
             kwargs["language"] = self.language
         if not self.streaming:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
@@ -17,7 +18,9 @@ DEGRADED_ERROR_RATE = 0.05
 def health_report() -> dict[str, Any]:
     """Live sessions, last hour's mean voice-to-voice latency and turn error rate."""
     now = timezone.now()
-    active = VoiceSession.objects.filter(ended_at__isnull=True).count()
+    # A row whose owner stopped beating is not live, even before the reaper closes it.
+    fresh = now - timedelta(seconds=settings.VOICE_SESSION_STALE_SECONDS)
+    active = VoiceSession.objects.filter(ended_at__isnull=True, heartbeat_at__gte=fresh).count()
     recent = Turn.objects.filter(started_at__gte=now - WINDOW).aggregate(
         total=Count("id"),
         errors=Count("id", filter=Q(end_reason=Turn.EndReason.ERROR)),
