@@ -19,7 +19,8 @@ from websockets.asyncio.client import connect
 from tests.conftest import token_for
 from tests.jsonclient import JsonVoiceClient
 from voice.models import Turn, VoiceSession
-from voice.services.sessions import PROCESS_ID, reap_stale_sessions
+from voice.services.live import request_end
+from voice.services.sessions import PROCESS_ID, end_session_by_staff, reap_stale_sessions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,3 +102,18 @@ async def test_a_killed_server_leaves_rows_the_reaper_closes(
     assert await sync_to_async(reap_stale_sessions)(later) == 1
     row = await VoiceSession.objects.aget(pk=session_id)
     assert row.end_reason == "owner_lost"
+
+
+async def test_staff_can_end_a_session_from_anywhere_and_it_closes_1000(
+    alice: User, sam: User
+) -> None:
+    client = JsonVoiceClient(token=token_for(alice))
+    await client.connect()
+    session_id = (await client.receive())["sessionId"]
+
+    await sync_to_async(end_session_by_staff)(session_id, sam.pk, "abuse")
+    await sync_to_async(request_end)(session_id, "abuse")
+
+    assert await client.closed_with() == 1000
+    row = await VoiceSession.objects.aget(pk=session_id)
+    assert row.end_reason == "abuse" and row.ended_by_id == sam.pk

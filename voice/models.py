@@ -41,6 +41,8 @@ class VoiceSession(models.Model):
     frames_in = models.PositiveBigIntegerField(default=0)
     frames_out = models.PositiveBigIntegerField(default=0)
     bad_frames = models.PositiveIntegerField(default=0)
+    messages_in = models.PositiveBigIntegerField(default=0)
+    messages_out = models.PositiveBigIntegerField(default=0)
     audio_in_ms = models.PositiveBigIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)

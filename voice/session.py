@@ -31,6 +31,7 @@ from voice.protocol import (
     VoiceSettings,
 )
 from voice.recorder import Recorder
+from voice.services import live
 from voice.services import sessions as records
 from voice.sessiontools import ToolRunner
 from voice.turns import TurnClock, now_ms
@@ -69,7 +70,10 @@ class VoiceSession:
         self.input = InputAudio(self.settings.audioFormat, self.settings.sampleRate)
         self.encoder: Encoder = make_encoder(self.settings.outputFormat)
         self.tools = ToolRunner()
-        self.counters = {"frames_in": 0, "frames_out": 0, "audio_in_ms": 0, "bad_frames": 0}
+        self.counters = dict.fromkeys(
+            ("frames_in", "frames_out", "audio_in_ms", "bad_frames", "messages_in", "messages_out"),
+            0,
+        )
         self.turn: TurnClock | None = None
         self.turns = 0
         self.listening = False
@@ -99,6 +103,7 @@ class VoiceSession:
                 client_ip=self.client_ip,
             )
         )
+        self.recorder.write(live.announce, self.id, "opened")
         await self.engine.start(self._engine_config())
         self._spawn(self._pump(), "pump")
         self._spawn(self._heartbeat(), "heartbeat")
@@ -120,6 +125,7 @@ class VoiceSession:
             self._finish_turn("disconnected")
         if self.recorder is not None:
             self.recorder.write(records.close_session, self.id, reason, self._take_counters())
+            self.recorder.write(live.announce, self.id, "closed")
             await self.recorder.close()
 
     def _spawn(self, work: Awaitable[None], name: str) -> None:
@@ -389,6 +395,7 @@ class VoiceSession:
         self.turns += 1
         if self.recorder is not None:
             self.recorder.write(self._record_start, self.turn)
+            self.recorder.write(live.announce, self.id, "turn_started")
 
     def _record_start(self, turn: TurnClock) -> None:
         turn.record_id = records.start_turn(self.id, turn.index, turn.input_kind, turn.wall)
@@ -399,6 +406,7 @@ class VoiceSession:
             return
         fields = turn.record(reason, error)
         self.recorder.write(lambda: records.finish_turn(turn.record_id, fields))
+        self.recorder.write(live.announce, self.id, "turn_finished")
 
     def _take_counters(self) -> dict[str, int]:
         taken = {k: v for k, v in self.counters.items() if v}

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 
+from voice.protocol import CLOSE_NORMAL
+from voice.services.live import session_group
 from voice.services.sessions import session_id_in_use
+
+logger = logging.getLogger(__name__)
 
 
 def proposed_session_id(scope: dict[str, Any]) -> str | None:
@@ -40,3 +46,30 @@ def peer_ip(scope: dict[str, Any]) -> str | None:
 def user_id_of(scope: dict[str, Any]) -> int | None:
     user = scope.get("user")
     return user.pk if user is not None and user.is_authenticated else None
+
+
+class SessionControl(AsyncWebsocketConsumer):
+    """Joins the session's group so staff can end it from any server process."""
+
+    session: Any = None
+    control_group: str | None = None
+
+    async def join_session_group(self, session_id: uuid.UUID) -> None:
+        self.control_group = session_group(session_id)
+        try:
+            await self.channel_layer.group_add(self.control_group, self.channel_name)
+        except Exception:  # without the layer the session still works, just not remotely
+            logger.warning("could not join %s", self.control_group, exc_info=True)
+            self.control_group = None
+
+    async def leave_session_group(self) -> None:
+        if self.control_group is not None:
+            try:
+                await self.channel_layer.group_discard(self.control_group, self.channel_name)
+            except Exception:
+                logger.warning("could not leave %s", self.control_group, exc_info=True)
+
+    async def voice_end_session(self, event: dict[str, Any]) -> None:
+        """A staff member ended this session: close with 1000."""
+        if self.session is not None:
+            await self.session.end(CLOSE_NORMAL, str(event.get("reason", "ended_by_staff")))

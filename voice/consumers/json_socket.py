@@ -7,13 +7,18 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.tokens import TokenRejected, user_for_token
 from voice import events as ev
 from voice import protocol as p
-from voice.consumers.common import choose_session_id, peer_ip, proposed_session_id, user_id_of
+from voice.consumers.common import (
+    SessionControl,
+    choose_session_id,
+    peer_ip,
+    proposed_session_id,
+    user_id_of,
+)
 from voice.engines import create_engine
 from voice.flow import MessageRate
 from voice.session import VoiceSession
@@ -22,7 +27,7 @@ from voice.wire_json import to_json_message
 logger = logging.getLogger(__name__)
 
 
-class JsonVoiceConsumer(AsyncWebsocketConsumer):
+class JsonVoiceConsumer(SessionControl):
     """Thin glue: authenticate, validate messages, drive a ``VoiceSession``."""
 
     session: VoiceSession | None = None
@@ -50,12 +55,15 @@ class JsonVoiceConsumer(AsyncWebsocketConsumer):
             self.auth_timer = asyncio.create_task(self.expire_auth(), name="voice-auth-timeout")
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_session_group()
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         if self.session is not None:
             await self.session.close("client_closed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session is not None:
+            self.session.counters["messages_in"] += 1
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > settings.VOICE_MAX_MESSAGE_BYTES:
             await self.close(p.CLOSE_TOO_LARGE)
@@ -129,6 +137,7 @@ class JsonVoiceConsumer(AsyncWebsocketConsumer):
             logger.exception("could not open session %s", session_id)
             await self.close(p.CLOSE_INTERNAL)
             return
+        await self.join_session_group(session_id)
         await self.send_json({"type": "connected", "sessionId": str(session_id)})
 
     async def expire_auth(self) -> None:
@@ -144,6 +153,8 @@ class JsonVoiceConsumer(AsyncWebsocketConsumer):
             await self.send_json(message)
 
     async def send_json(self, message: dict[str, Any]) -> None:
+        if self.session is not None:
+            self.session.counters["messages_out"] += 1
         await self.send(text_data=p.dump(message))
 
     async def send_error(self, code: str, message: str) -> None:

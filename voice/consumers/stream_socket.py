@@ -6,13 +6,18 @@ import logging
 import time
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from voice import events as ev
 from voice import protocol as p
 from voice import stream_protocol as sp
-from voice.consumers.common import choose_session_id, peer_ip, proposed_session_id, user_id_of
+from voice.consumers.common import (
+    SessionControl,
+    choose_session_id,
+    peer_ip,
+    proposed_session_id,
+    user_id_of,
+)
 from voice.engines import create_engine
 from voice.flow import MessageRate
 from voice.session import VoiceSession
@@ -24,7 +29,7 @@ logger = logging.getLogger(__name__)
 BAD_FRAME_NOTICE_SECONDS = 1.0
 
 
-class StreamVoiceConsumer(AsyncWebsocketConsumer):
+class StreamVoiceConsumer(SessionControl):
     """Thin glue between the binary wire and a ``VoiceSession``."""
 
     session: VoiceSession | None = None
@@ -60,15 +65,18 @@ class StreamVoiceConsumer(AsyncWebsocketConsumer):
             logger.exception("could not open session %s", session_id)
             await self.close(p.CLOSE_UPSTREAM)
             return
+        await self.join_session_group(session_id)
         await self.send_ready(sp.StreamFormat())
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_session_group()
         if self.session is not None:
             await self.session.close("client_closed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:
             return
+        self.session.counters["messages_in"] += 1
         if bytes_data is not None:
             await self.on_frame(bytes_data)
             return
@@ -157,6 +165,8 @@ class StreamVoiceConsumer(AsyncWebsocketConsumer):
             await self.send_message(message)
 
     async def send_message(self, message: dict[str, Any] | bytes) -> None:
+        if self.session is not None:
+            self.session.counters["messages_out"] += 1
         if isinstance(message, bytes):
             await self.send(bytes_data=message)
         else:

@@ -1,0 +1,45 @@
+"""Live changes of sessions, fanned out over the channel layer (Redis across processes).
+
+``voice.console`` receives a ``voice.session_changed`` event whenever a session opens, finishes
+a turn or closes; ``voice.session.<id>`` reaches the consumer that owns a session.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_GROUP = "voice.console"
+
+
+def session_group(session_id: uuid.UUID | str) -> str:
+    return f"voice.session.{session_id}"
+
+
+def announce(session_id: uuid.UUID, change: str) -> None:
+    """Tell console viewers that a session changed (sync: runs on the recorder's thread)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            CONSOLE_GROUP,
+            {"type": "voice.session_changed", "session_id": str(session_id), "change": change},
+        )
+    except Exception:  # a dead channel layer must not end the conversation
+        logger.warning("could not announce %s of session %s", change, session_id, exc_info=True)
+
+
+def request_end(session_id: uuid.UUID, reason: str) -> None:
+    """Ask the process that owns a session to close it (sync)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(
+        session_group(session_id), {"type": "voice.end_session", "reason": reason}
+    )
