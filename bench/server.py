@@ -39,7 +39,17 @@ class BenchServer:
     def __enter__(self) -> BenchServer:
         manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
         subprocess.run(manage, cwd=ROOT, env=self.env, check=True)
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         self.process = subprocess.Popen(
             [*command, "voiceproject.asgi:application"], cwd=ROOT, env=self.env
         )
