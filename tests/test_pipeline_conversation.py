@@ -290,6 +290,8 @@ async def test_turns_are_recorded_with_their_stages(client: JsonVoiceClient) -> 
     assert turn.usage["response"]["total_tokens"] > 0
     assert turn.session.ended_at is not None and turn.session.end_reason == "client_closed"
     assert turn.session.audio_in_ms == 1000
+    assert turn.session.relay_frames > 0
+    assert 0 <= turn.session.relay_p50_ms <= turn.session.relay_p99_ms <= turn.session.relay_max_ms
 
 
 async def test_a_disconnect_mid_turn_leaves_a_closed_turn(

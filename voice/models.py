@@ -46,6 +46,11 @@ class VoiceSession(models.Model):
     audio_in_ms = models.PositiveBigIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Server-added time per relayed audio frame (upstream receipt -> client socket), in ms.
+    relay_frames = models.PositiveBigIntegerField(default=0)
+    relay_p50_ms = models.FloatField(null=True, blank=True)
+    relay_p99_ms = models.FloatField(null=True, blank=True)
+    relay_max_ms = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

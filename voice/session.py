@@ -31,6 +31,7 @@ from voice.protocol import (
     VoiceSettings,
 )
 from voice.recorder import Recorder
+from voice.relay import RelayStats
 from voice.services import live
 from voice.services import sessions as records
 from voice.sessiontools import ToolRunner
@@ -85,6 +86,7 @@ class VoiceSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self.recorder: Recorder | None = None
+        self.relay = RelayStats()
         self.audio_budget = AudioBudget(
             settings.VOICE_AUDIO_BURST_SECONDS, settings.VOICE_AUDIO_REFILL_RATIO
         )
@@ -124,7 +126,9 @@ class VoiceSession:
         if self.turn is not None:
             self._finish_turn("disconnected")
         if self.recorder is not None:
-            self.recorder.write(records.close_session, self.id, reason, self._take_counters())
+            self.recorder.write(
+                records.close_session, self.id, reason, self._take_counters(), self.relay.summary()
+            )
             self.recorder.write(live.announce, self.id, "closed")
             await self.recorder.close()
 
@@ -310,8 +314,10 @@ class VoiceSession:
         for chunk in chunks:
             await self._send(ev.Audio(event.response_id, chunk, self.encoder.format))
             self.counters["frames_out"] += 1
-        if turn is not None and chunks:
-            turn.stamp("first_audio_sent")
+        if chunks:
+            self.relay.add(now_ms() - event.received_at)
+            if turn is not None:
+                turn.stamp("first_audio_sent")
 
     async def _on_text_done(self, event: eng.TextDone) -> None:
         if event.response_id in self._dropped:

@@ -7,6 +7,7 @@ ORM or wire formats, so every transport works with every engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -113,6 +114,8 @@ class AudioDelta:
     response_id: str
     pcm: bytes
     item_id: str | None = None
+    # When the engine got it from upstream (monotonic ms): the start of the server's relay time.
+    received_at: float = field(default_factory=lambda: time.monotonic() * 1000.0)
 
 
 @dataclass(frozen=True)

@@ -57,13 +57,22 @@ def update_config(session_id: uuid.UUID, config: dict[str, Any]) -> None:
 
 
 def close_session(
-    session_id: uuid.UUID, reason: str, counters: dict[str, int] | None = None
+    session_id: uuid.UUID,
+    reason: str,
+    counters: dict[str, int] | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> None:
-    """End the session and any turn still open (its end reason: disconnected)."""
+    """End the session and any turn still open (its end reason: disconnected).
+
+    ``counters`` are added to the row's; ``figures`` (relay times) are stored even when staff
+    ended the session first.
+    """
     now = timezone.now()
-    updates: dict[str, Any] = {"ended_at": now, "end_reason": reason[:64]}
-    updates.update({name: F(name) + value for name, value in (counters or {}).items() if value})
-    VoiceSession.objects.filter(pk=session_id, ended_at__isnull=True).update(**updates)
+    increments = {name: F(name) + value for name, value in (counters or {}).items() if value}
+    rows = VoiceSession.objects.filter(pk=session_id)
+    if increments or figures:
+        rows.update(**increments, **(figures or {}))
+    rows.filter(ended_at__isnull=True).update(ended_at=now, end_reason=reason[:64])
     Turn.objects.filter(session_id=session_id, ended_at__isnull=True).update(
         ended_at=now, end_reason=Turn.EndReason.DISCONNECTED
     )
