@@ -199,3 +199,11 @@ async def test_a_turn_ended_by_voice_end_is_answered_with_audio(client: StreamVo
     assert len(starts) == 1 and starts[0]["metadata"]["sequence"] == 1
     assert seen.index(starts[0]) < seen.index(audio[0])
     assert sum(len(a) for a in audio) > 24000 and all(len(a) % 2 == 0 for a in audio)
+
+
+async def test_a_binary_message_over_512_kib_closes_4413(client: StreamVoiceClient) -> None:
+    await client.receive_json()
+
+    await client.frame(b"\0" * (512 * 1024 + 1))
+
+    assert await client.closed_with() == 4413

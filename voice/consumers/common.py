@@ -38,6 +38,14 @@ async def choose_session_id(proposal: str | None) -> uuid.UUID:
     return uuid.uuid4()
 
 
+def too_large(text_data: str | None, bytes_data: bytes | None, limit: int) -> bool:
+    """Whether a message is over ``limit`` bytes; text is encoded only when it could be."""
+    if text_data is None:
+        return len(bytes_data or b"") > limit
+    # UTF-8 takes at most 4 bytes per character.
+    return len(text_data) * 4 > limit and len(text_data.encode()) > limit
+
+
 def peer_ip(scope: dict[str, Any]) -> str | None:
     client = scope.get("client")
     return client[0] if client else None

@@ -17,6 +17,7 @@ from voice.consumers.common import (
     choose_session_id,
     peer_ip,
     proposed_session_id,
+    too_large,
     user_id_of,
 )
 from voice.engines import create_engine
@@ -64,8 +65,7 @@ class JsonVoiceConsumer(SessionControl):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is not None:
             self.session.counters["messages_in"] += 1
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > settings.VOICE_MAX_MESSAGE_BYTES:
+        if too_large(text_data, bytes_data, settings.VOICE_MAX_MESSAGE_BYTES):
             await self.close(p.CLOSE_TOO_LARGE)
             return
         verdict = self.rate.check()

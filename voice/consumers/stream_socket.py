@@ -16,6 +16,7 @@ from voice.consumers.common import (
     choose_session_id,
     peer_ip,
     proposed_session_id,
+    too_large,
     user_id_of,
 )
 from voice.engines import create_engine
@@ -77,13 +78,13 @@ class StreamVoiceConsumer(SessionControl):
         if self.session is None:
             return
         self.session.counters["messages_in"] += 1
+        if too_large(text_data, bytes_data, settings.VOICE_MAX_MESSAGE_BYTES):
+            await self.close(p.CLOSE_TOO_LARGE)
+            return
         if bytes_data is not None:
             await self.on_frame(bytes_data)
             return
         assert text_data is not None
-        if len(text_data) > settings.VOICE_MAX_MESSAGE_BYTES:
-            await self.close(p.CLOSE_TOO_LARGE)
-            return
         verdict = self.rate.check()
         if verdict == "close":
             await self.close(p.CLOSE_RATE_LIMITED)
