@@ -81,6 +81,9 @@ class VoiceSession:
         self.transcribing = False
         self.response_id: str | None = None
         self._response_audio_bytes = 0
+        # The last finished response's audio: (first audio sent at, ms sent), for a barge-in
+        # while the client is still playing it.
+        self._last_audio: tuple[float, int] | None = None
         self._dropped: set[str] = set()
         self._pending_complete: ev.ResponseComplete | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -212,6 +215,7 @@ class VoiceSession:
         """Stop the current response at once; nothing more of it reaches the client."""
         response_id = self.response_id
         if response_id is None:
+            await self._barge_in_playback(signalled_at)
             return
         self._dropped.add(response_id)
         self.response_id = None
@@ -225,6 +229,18 @@ class VoiceSession:
             self.turn.stamp("barge_in")
             self._finish_turn("barge_in")
         await self.engine.cancel(played_ms)
+
+    async def _barge_in_playback(self, signalled_at: float) -> None:
+        """Interrupted while the client still plays a finished response: cut what is unheard."""
+        last, self._last_audio = self._last_audio, None
+        if last is None:
+            return
+        first_sent, audio_ms = last
+        heard_ms = int(signalled_at - first_sent)
+        if heard_ms >= audio_ms:
+            return  # it had all been played
+        await self._send(ev.BargeIn("", now_ms() - signalled_at))
+        await self.engine.cancel(max(0, heard_ms))
 
     async def end(self, close_code: int, reason: str) -> None:
         """The server ends the session; the transport closes with ``close_code``."""
@@ -269,8 +285,7 @@ class VoiceSession:
                 await self._on_tool_call(event)
             case eng.SpeechStarted():
                 await self._send(ev.Vad(True, audio_start_ms=event.audio_start_ms))
-                if self.response_id is not None:
-                    await self.barge_in(now_ms())
+                await self.barge_in(now_ms())  # if the assistant is speaking or still heard
                 if self.turn is None:
                     self._begin_turn("audio")
             case eng.SpeechStopped():
@@ -297,6 +312,7 @@ class VoiceSession:
             self._finish_turn("cancelled")
 
     async def _on_response_started(self, event: eng.ResponseStarted) -> None:
+        self._last_audio = None
         if self.turn is None:
             self._begin_turn("audio")
         self.response_id = event.response_id
@@ -349,6 +365,9 @@ class VoiceSession:
             await self._send(ev.Audio(event.response_id, tail[-1], self.encoder.format, True))
         await self._send(ev.AudioComplete(event.response_id))
         self.response_id = None
+        first_sent = self.turn.first_audio_sent if self.turn is not None else None
+        if first_sent is not None:
+            self._last_audio = (first_sent, self._response_audio_bytes // eng.BYTES_PER_MS)
         if self.turn is not None:
             if event.usage and "response" not in self.turn.usage:
                 self.turn.usage["response"] = event.usage
@@ -434,6 +453,8 @@ class VoiceSession:
                 self.recorder.write(records.reap_stale_sessions)
 
     def _engine_config(self) -> eng.SessionConfig:
+        # JSON clients mark each utterance; streaming clients rely on the engine's detector.
+        turns = None if self.explicit_turns else eng.TurnDetection()
         return eng.SessionConfig(
             session_id=str(self.id),
             instructions=self.tools.instructions(settings.VOICE_INSTRUCTIONS, self.context),
@@ -441,4 +462,5 @@ class VoiceSession:
             language=self.settings.language_code,
             speed=self.settings.rate,
             tools=self.tools.specs(),
+            turn_detection=turns,
         )

@@ -15,7 +15,7 @@ HTTP_ENDPOINTS = frozenset(
 )
 
 StreamFaultKind = Literal["cut", "sse_error", "truncate"]
-WsAction = Literal["drop", "close", "error", "stall", "beta_names"]
+WsAction = Literal["drop", "close", "error", "stall", "beta_names", "inject"]
 
 
 @dataclass
@@ -48,6 +48,7 @@ class WsFault:
     seconds: float = 0.0
     error: dict[str, Any] = field(default_factory=dict)
     count: int | None = None  # beta_names: how many events to rename (None = the rest)
+    event: dict[str, Any] = field(default_factory=dict)  # inject: the server event to send
 
 
 @dataclass
@@ -172,6 +173,11 @@ class FaultScript:
     ) -> None:
         """From that event on, send beta event names (response.audio.delta, ...) instead of GA."""
         self._queue(self._ws, WsFault("beta_names", after, nth, times, count=count))
+
+    def ws_inject(self, event: dict[str, Any], *, after: str, nth: int = 1, times: int = 1) -> None:
+        """Send an extra server event after that one (e.g. `conversation.created`, a type
+        newer than the client, or a delta with an `obfuscation` field)."""
+        self._queue(self._ws, WsFault("inject", after, nth, times, event=dict(event)))
 
     def fail_response(
         self,

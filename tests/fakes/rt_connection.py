@@ -184,6 +184,8 @@ class RealtimeConnection:
             await asyncio.sleep(fault.seconds)
         elif fault.action == "beta_names":
             self._beta_left = -1 if fault.count is None else fault.count
+        elif fault.action == "inject":
+            await self._send({"event_id": new_id("event"), **fault.event})
 
     async def _reject(self, error: EventError, event_id: str | None) -> None:
         await self.emit({"type": "error", "error": error.as_error(event_id)})

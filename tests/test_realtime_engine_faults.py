@@ -1,0 +1,254 @@
+"""The ``openai-realtime`` engine when the upstream misbehaves: drops, refusals, limits, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.audio import silence_pcm16, tone_pcm16
+from tests.fakes.openai_server import FakeOpenAI
+from tests.test_realtime_engine import VAD, running, sent, shape, speak
+from voice.engines.base import (
+    AudioDelta,
+    EngineFailure,
+    ResponseDone,
+    SessionConfig,
+    TextDone,
+    TranscriptFinal,
+)
+from voice.engines.realtime_state import RetryPolicy
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def on_socket(fake: FakeOpenAI, connection: int) -> list[dict]:
+    return [e.event for e in fake.ws_events if e.connection == connection]
+
+
+def failures(events: list) -> list[EngineFailure]:
+    return [e for e in events if isinstance(e, EngineFailure)]
+
+
+# ---- transient drops --------------------------------------------------------------------------
+
+
+def texts_created(fake: FakeOpenAI, connection: int) -> list[tuple[str, str]]:
+    return [
+        (e["item"]["role"], e["item"]["content"][0]["text"])
+        for e in sent(fake, "conversation.item.create", connection)
+    ]
+
+
+@pytest.mark.parametrize("fault", ["drop", "close_1011"])
+async def test_a_dropped_socket_is_reopened_with_the_conversation_replayed(
+    fake: FakeOpenAI, fault: str
+):
+    if fault == "drop":
+        fake.ws_drop(after="rate_limits.updated")  # abrupt TCP loss: the client sees 1006
+    else:
+        fake.ws_close(1011, "internal error", after="rate_limits.updated")
+    config = SessionConfig(session_id="drop", history=(("user", "Hi"), ("assistant", "Hello!")))
+    async with running(fake, config) as (engine, inbox):
+        await engine.send_text("What is new?")
+        await inbox.until(ResponseDone)
+        await fake.wait_for(lambda: len(on_socket(fake, 1)) >= 5)
+        await engine.send_text("And then?")
+        events = await inbox.until(ResponseDone)
+
+    assert on_socket(fake, 1)[0] == on_socket(fake, 0)[0]  # the same session.update
+    assert texts_created(fake, 0) == [
+        ("user", "Hi"),
+        ("assistant", "Hello!"),
+        ("user", "What is new?"),
+    ]
+    assert texts_created(fake, 1) == [
+        ("user", "Hi"),
+        ("assistant", "Hello!"),
+        ("user", "What is new?"),
+        ("assistant", fake.config.reply),
+        ("user", "And then?"),
+    ]
+    assert sent(fake, "response.create", 1) == [{"type": "response.create"}]
+    assert events[-1].status == "completed"
+    assert failures(inbox.seen) == []  # nothing was in flight: nobody needs to know
+
+
+async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
+    fake: FakeOpenAI,
+):
+    fake.ws_drop(after="response.output_audio.delta")
+    slow = RetryPolicy(attempts=3, initial_s=0.3, max_s=0.3)
+    async with running(fake, retry=slow) as (engine, inbox):
+        await engine.send_text("first")
+        cut = await inbox.until(EngineFailure)
+        await speak(engine, tone_pcm16(200))  # while reconnecting: dropped
+        await fake.wait_for(lambda: len(on_socket(fake, 1)) >= 2)
+        await engine.send_text("second")
+        events = await inbox.until(ResponseDone)
+
+    assert shape(cut) == ["ResponseStarted", "Delta", "ResponseDone", "EngineFailure"]
+    assert cut[-2].status == "failed" and cut[-1].fatal is False
+    # The failed answer is not replayed: the user never got it.
+    assert texts_created(fake, 1) == [("user", "first"), ("user", "second")]
+    assert engine.dropped_audio_ms == 200
+    assert sent(fake, "input_audio_buffer.append") == []
+    assert events[-1].status == "completed"
+
+
+async def test_session_expiry_reconnects_transparently(fake: FakeOpenAI):
+    fake.config.session_max_seconds = 0.3
+    async with running(fake) as (engine, inbox):
+        await fake.wait_for(lambda: len(on_socket(fake, 0)) >= 1)
+        fake.config.session_max_seconds = 3600  # only the first socket expires
+        await fake.wait_for(lambda: len(on_socket(fake, 1)) >= 1, within=5)
+        await engine.send_text("still there?")
+        events = await inbox.until(ResponseDone)
+
+    expired = [s.event for s in fake.ws_sent if s.type == "error"]
+    assert [e["error"]["code"] for e in expired] == ["session_expired"]
+    assert on_socket(fake, 1)[0]["type"] == "session.update"
+    assert events[-1].status == "completed" and failures(inbox.seen) == []
+
+
+# ---- unrecoverable ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [4000, 1008])
+async def test_a_final_close_code_is_fatal_without_retry(fake: FakeOpenAI, code: int):
+    fake.ws_close(code, "invalid_request_error", after="session.updated")
+    async with running(fake) as (engine, inbox):
+        events = await inbox.until(EngineFailure)
+
+    assert events[-1].fatal is True and events[-1].code == "upstream"
+    assert str(code) in events[-1].message
+    assert len(fake.requests_to("realtime")) == 1
+
+
+async def test_a_handshake_401_is_fatal_without_retry(fake: FakeOpenAI):
+    async with running(fake, api_key="sk-wrong") as (engine, inbox):
+        await engine.send_text("hello?")  # dropped quietly, no crash
+        await engine.send_audio(tone_pcm16(40))
+        events = await inbox.until(EngineFailure)
+
+    assert events == [
+        EngineFailure("The AI service refused the connection (HTTP 401).", fatal=True)
+    ]
+    assert "sk-wrong" not in events[0].message
+    assert [r.status for r in fake.requests_to("realtime")] == [401]
+
+
+async def test_a_refused_handshake_is_retried_while_transient(fake: FakeOpenAI):
+    fake.fail("realtime", 503, times=2)
+    async with running(fake) as (engine, inbox):
+        await engine.send_text("hi")
+        events = await inbox.until(ResponseDone)
+
+    assert [r.status for r in fake.requests_to("realtime")] == [503, 503, 101]
+    assert events[-1].status == "completed"
+
+
+async def test_reconnecting_gives_up_after_the_attempt_budget(fake: FakeOpenAI):
+    # Closed at the third item: after one answered turn, so the budget starts afresh.
+    fake.ws_close(1013, "try again later", after="conversation.item.done", nth=3)
+    async with running(fake) as (engine, inbox):
+        await engine.send_text("hi")
+        await inbox.until(ResponseDone)
+        fake.fail("realtime", 503, times=10)
+        await engine.send_text("again")
+        events = await inbox.until(EngineFailure)
+
+    assert events[-1] == EngineFailure(
+        "The AI service refused the connection (HTTP 503).", fatal=True
+    )
+    assert [r.status for r in fake.requests_to("realtime")] == [101, 503, 503, 503]
+
+
+# ---- errors and odd events --------------------------------------------------------------------
+
+
+async def test_an_error_event_is_reported_and_the_response_goes_on(fake: FakeOpenAI):
+    fake.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
+    async with running(fake) as (engine, inbox):
+        await engine.send_text("hi")
+        events = await inbox.until(ResponseDone)
+
+    assert failures(events) == [EngineFailure("The AI service reported an error (server_error).")]
+    assert events[-1].status == "completed"
+
+
+async def test_a_failed_response_is_reported_and_the_next_one_works(fake: FakeOpenAI):
+    fake.fail_response(code="rate_limit_exceeded", type_="requests")
+    async with running(fake) as (engine, inbox):
+        await engine.send_text("hi")
+        failed = await inbox.until(EngineFailure)
+        await engine.send_text("again")
+        events = await inbox.until(ResponseDone)
+
+    assert shape(failed) == ["ResponseStarted", "ResponseDone", "EngineFailure"]
+    assert failed[1].status == "failed" and failed[2].fatal is False
+    assert events[-1].status == "completed"
+
+
+async def test_a_failed_input_transcription_is_an_empty_transcript(fake: FakeOpenAI):
+    fake.fail_input_transcription()
+    async with running(fake) as (engine, inbox):
+        await speak(engine, tone_pcm16(300))
+        await engine.commit()
+        events = await inbox.until(TranscriptFinal)
+
+    assert events[-1] == TranscriptFinal("")
+
+
+async def test_beta_event_names_are_taken_as_their_ga_twins(fake: FakeOpenAI):
+    fake.ws_beta_names(after="response.created")
+    config = SessionConfig(session_id="beta", turn_detection=VAD)
+    async with running(fake, config) as (engine, inbox):
+        await speak(engine, tone_pcm16(300) + silence_pcm16(600))
+        events = await inbox.until(ResponseDone)
+
+    assert "response.audio.delta" in {s.type for s in fake.ws_sent}
+    assert shape(events)[-4:] == ["ResponseStarted", "Delta", "TextDone", "ResponseDone"]
+    assert any(isinstance(e, AudioDelta) for e in events)
+    text_done = next(e for e in events if isinstance(e, TextDone))
+    assert text_done.text == fake.config.reply
+
+
+async def test_unknown_event_types_are_tolerated_and_logged_once(
+    fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
+):
+    future = {"type": "response.future_feature.delta", "response_id": "resp_x", "delta": "?"}
+    fake.ws_inject(
+        {"type": "conversation.created", "conversation": {"id": "conv_1"}}, after="session.updated"
+    )
+    fake.ws_inject(future, after="response.output_audio.delta", nth=1)
+    fake.ws_inject(future, after="response.output_audio.delta", nth=2)
+    caplog.set_level(logging.INFO, logger="voice.engines.realtime_events")
+    async with running(fake) as (engine, inbox):
+        await engine.send_text("hi")
+        events = await inbox.until(ResponseDone)
+
+    assert shape(events) == ["ResponseStarted", "Delta", "TextDone", "ResponseDone"]
+    assert events[-2].text == fake.config.reply and failures(inbox.seen) == []
+    notes = [r.getMessage() for r in caplog.records if "future_feature" in r.getMessage()]
+    assert notes == ["realtime event type response.future_feature.delta ignored"]
+    assert not [r for r in caplog.records if "conversation.created" in r.getMessage()]
+
+
+async def test_text_typed_while_reconnecting_is_answered_after_the_replay(fake: FakeOpenAI):
+    fake.ws_drop(after="response.output_audio.delta")
+    slow = RetryPolicy(attempts=3, initial_s=0.3, max_s=0.3)
+    async with running(fake, retry=slow) as (engine, inbox):
+        await engine.send_text("first")
+        await inbox.until(EngineFailure)
+        await engine.send_text("are you back?")  # the socket is still down
+        events = await inbox.until(ResponseDone)
+
+    assert texts_created(fake, 1) == [("user", "first"), ("user", "are you back?")]
+    assert sent(fake, "response.create", 1) == [{"type": "response.create"}]
+    assert events[-1].status == "completed"
