@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from voice import events as ev
+from voice import tools
 from voice.audio import BadAudioError, Encoder, make_encoder
 from voice.engines import base as eng
 from voice.flow import AudioBudget
@@ -27,12 +30,14 @@ from voice.protocol import (
     CLOSE_NORMAL,
     CLOSE_RATE_LIMITED,
     CLOSE_UPSTREAM,
+    RATE_LIMIT_MESSAGE,
+    RATE_LIMITED,
     UPSTREAM,
     VoiceSettings,
 )
 from voice.recorder import Recorder
 from voice.relay import RelayStats
-from voice.services import live
+from voice.services import live, ratelimit
 from voice.services import sessions as records
 from voice.sessiontools import ToolRunner
 from voice.turns import TurnClock, now_ms
@@ -71,6 +76,7 @@ class VoiceSession:
         self.input = InputAudio(self.settings.audioFormat, self.settings.sampleRate)
         self.encoder: Encoder = make_encoder(self.settings.outputFormat)
         self.tools = ToolRunner()
+        self.hints: tuple[str, ...] = ()
         self.counters = dict.fromkeys(
             ("frames_in", "frames_out", "audio_in_ms", "bad_frames", "messages_in", "messages_out"),
             0,
@@ -90,6 +96,9 @@ class VoiceSession:
         self._closed = False
         self.recorder: Recorder | None = None
         self.relay = RelayStats()
+        self._refused_until = 0.0  # monotonic s: a per-user limit is spent until then
+        self._audio_in_ms = 0
+        self._audio_charged_ms = 0
         self.audio_budget = AudioBudget(
             settings.VOICE_AUDIO_BURST_SECONDS, settings.VOICE_AUDIO_REFILL_RATIO
         )
@@ -109,6 +118,7 @@ class VoiceSession:
             )
         )
         self.recorder.write(live.announce, self.id, "opened")
+        self.hints = await database_sync_to_async(tools.site_vocabulary)()
         await self.engine.start(self._engine_config())
         self._spawn(self._pump(), "pump")
         self._spawn(self._heartbeat(), "heartbeat")
@@ -160,6 +170,8 @@ class VoiceSession:
         if self.transcribing:
             await self._error(BUSY, "Still transcribing the previous utterance")
             return
+        if not await self._admit(ratelimit.check_utterance):
+            return
         if self.response_id is not None:
             await self.barge_in(now_ms())
         await self.engine.clear_input()
@@ -169,6 +181,8 @@ class VoiceSession:
 
     async def audio(self, data: bytes) -> None:
         """A piece of client audio in the negotiated input format."""
+        if self._refusing():
+            return  # a spent limit: audio is dropped until its window resets
         if self.explicit_turns:
             if self.transcribing:
                 await self._error(BUSY, "Still transcribing the previous utterance")
@@ -188,6 +202,8 @@ class VoiceSession:
         """End of the utterance (``stop_listening``, or ``voice_end`` of a streaming client)."""
         if self.explicit_turns and not self.listening:
             return
+        if self.turn is None and not await self._admit(ratelimit.check_utterance):
+            return
         self.listening = False
         self.transcribing = True
         if self.turn is None:
@@ -202,6 +218,8 @@ class VoiceSession:
 
     async def text(self, text: str) -> None:
         """Typed input, answered like an utterance."""
+        if not await self._admit(ratelimit.check_utterance):
+            return
         if self.response_id is not None:
             await self.barge_in(now_ms())
         self.listening = False
@@ -287,6 +305,9 @@ class VoiceSession:
                 await self._send(ev.Vad(True, audio_start_ms=event.audio_start_ms))
                 await self.barge_in(now_ms())  # if the assistant is speaking or still heard
                 if self.turn is None:
+                    if not await self._admit(ratelimit.check_utterance):
+                        await self.engine.clear_input()
+                        return
                     self._begin_turn("audio")
             case eng.SpeechStopped():
                 await self._send(ev.Vad(False, audio_end_ms=event.audio_end_ms))
@@ -400,6 +421,30 @@ class VoiceSession:
                 return
             await self._sink(event)
 
+    def _refusing(self) -> bool:
+        return time.monotonic() < self._refused_until
+
+    async def _admit(self, check: Callable[[int | None, str | None], ratelimit.Decision]) -> bool:
+        """Apply a per-user limit; on refusal tell the client and refuse until it resets."""
+        if self._refusing():
+            return False
+        decision = await database_sync_to_async(check)(self.user_id, self.client_ip)
+        if decision.allowed:
+            return True
+        self._refused_until = time.monotonic() + decision.retry_after
+        await self._error(RATE_LIMITED, RATE_LIMIT_MESSAGE)
+        return False
+
+    async def _charge_audio(self) -> None:
+        """Spend the audio streamed since the last charge from the daily allowance."""
+        spent_ms = self._audio_in_ms - self._audio_charged_ms
+        if spent_ms <= 0:
+            return
+        self._audio_charged_ms = self._audio_in_ms
+        await self._admit(
+            lambda user_id, ip: ratelimit.spend_audio_seconds(user_id, ip, spent_ms / 1000)
+        )
+
     async def _error(self, code: str, message: str) -> None:
         await self._send(ev.Error(code, message))
 
@@ -411,6 +456,7 @@ class VoiceSession:
             await self.end(CLOSE_RATE_LIMITED, "audio_flood")
             return
         self.counters["audio_in_ms"] += audio_ms
+        self._audio_in_ms += audio_ms
         await self.engine.send_audio(pcm)
 
     def _begin_turn(self, input_kind: str) -> None:
@@ -444,6 +490,7 @@ class VoiceSession:
         while True:
             await asyncio.sleep(settings.VOICE_HEARTBEAT_SECONDS)
             beats += 1
+            await self._charge_audio()
             assert self.recorder is not None
             alive = await self.recorder.call(records.beat, self.id, self._take_counters())
             if not alive:
@@ -463,4 +510,5 @@ class VoiceSession:
             speed=self.settings.rate,
             tools=self.tools.specs(),
             turn_detection=turns,
+            hints=self.hints,
         )

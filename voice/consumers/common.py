@@ -11,7 +11,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from voice.protocol import CLOSE_NORMAL
+from voice.services.client_ip import client_ip_from_scope
 from voice.services.live import session_group
+from voice.services.ratelimit import check_connection
 from voice.services.sessions import session_id_in_use
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,14 @@ def too_large(text_data: str | None, bytes_data: bytes | None, limit: int) -> bo
     return len(text_data) * 4 > limit and len(text_data.encode()) > limit
 
 
-def peer_ip(scope: dict[str, Any]) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
+async def admit_connection(scope: dict[str, Any]) -> bool:
+    """Connection limits per user and per IP (PROTOCOL.md section 7)."""
+    decision = await database_sync_to_async(check_connection)(
+        user_id_of(scope), client_ip_from_scope(scope)
+    )
+    if not decision.allowed:
+        logger.info("connection refused by limit %s", decision.key)
+    return decision.allowed
 
 
 def user_id_of(scope: dict[str, Any]) -> int | None:
@@ -61,6 +68,18 @@ class SessionControl(AsyncWebsocketConsumer):
 
     session: Any = None
     control_group: str | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Skip Channels' per-message database check for frames and control messages.
+
+        Channels closes stale database connections before every handler, through the one
+        database thread: a thread hop per 20 ms audio frame of every session. Our ORM calls
+        go through ``database_sync_to_async``, which does that check itself.
+        """
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
 
     async def join_session_group(self, session_id: uuid.UUID) -> None:
         self.control_group = session_group(session_id)

@@ -14,14 +14,15 @@ from voice import events as ev
 from voice import protocol as p
 from voice.consumers.common import (
     SessionControl,
+    admit_connection,
     choose_session_id,
-    peer_ip,
     proposed_session_id,
     too_large,
     user_id_of,
 )
 from voice.engines import create_engine
 from voice.flow import MessageRate
+from voice.services.client_ip import client_ip_from_scope
 from voice.session import VoiceSession
 from voice.wire_json import to_json_message
 
@@ -122,13 +123,16 @@ class JsonVoiceConsumer(SessionControl):
                 pass  # already authenticated: a repeated auth changes nothing
 
     async def start_session(self) -> None:
+        if not await admit_connection(self.scope):
+            await self.close(p.CLOSE_RATE_LIMITED)
+            return
         session_id = await choose_session_id(proposed_session_id(self.scope))
         self.session = VoiceSession(
             engine=create_engine(),
             sink=self.deliver,
             transport="json",
             user_id=user_id_of(self.scope),
-            client_ip=peer_ip(self.scope),
+            client_ip=client_ip_from_scope(self.scope),
             session_id=session_id,
         )
         try:

@@ -13,14 +13,15 @@ from voice import protocol as p
 from voice import stream_protocol as sp
 from voice.consumers.common import (
     SessionControl,
+    admit_connection,
     choose_session_id,
-    peer_ip,
     proposed_session_id,
     too_large,
     user_id_of,
 )
 from voice.engines import create_engine
 from voice.flow import MessageRate
+from voice.services.client_ip import client_ip_from_scope
 from voice.session import VoiceSession
 from voice.turns import now_ms
 from voice.wire_stream import StreamWire, control, error
@@ -50,13 +51,16 @@ class StreamVoiceConsumer(SessionControl):
             settings.VOICE_FLOOD_GRACE_SECONDS,
         )
         self.last_bad_frame_notice = -BAD_FRAME_NOTICE_SECONDS
+        if not await admit_connection(self.scope):
+            await self.close(p.CLOSE_RATE_LIMITED)
+            return
         session_id = await choose_session_id(proposed_session_id(self.scope))
         self.session = VoiceSession(
             engine=create_engine(),
             sink=self.deliver,
             transport="binary",
             user_id=user_id_of(self.scope),
-            client_ip=peer_ip(self.scope),
+            client_ip=client_ip_from_scope(self.scope),
             session_id=session_id,
             explicit_turns=False,
         )
