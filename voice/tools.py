@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
 SETTER_SEPARATOR = "__"  # tool name of a setter: set_<stateKey>__<setterKey>
 TOOL_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+# Words too common to tell pages apart.
+STOP_WORDS = frozenset(
+    "the and for are but not you your our with this that what how can does about from into "
+    "please take show open page tell want would like there here have has".split()
+)
 
 SITE_TOOLS = (
     ToolSpec(
@@ -81,7 +86,9 @@ def search_site(query: str, limit: int = SEARCH_LIMIT) -> list[dict[str, str]]:
 
 def _term_search(query: str, limit: int) -> list[SitePage]:
     """Fallback: pages scored by how many query words they contain, titles counting most."""
-    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 2] or [query.lower()]
+    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 2 and w not in STOP_WORDS]
+    if not words:
+        return []
     condition = Q()
     for word in words:
         condition |= (
@@ -115,6 +122,17 @@ def find_page(page: str, path: str | None = None) -> SitePage | None:
         return found
     hits = _term_search(name, 1) if name else []
     return hits[0] if hits else None
+
+
+def site_vocabulary(limit: int = 200) -> tuple[str, ...]:
+    """Page titles and topics: what users of this site are likely to say."""
+    phrases: dict[str, None] = {}
+    for title, topics in SitePage.objects.values_list("title", "topics")[:limit]:
+        phrases[title] = None
+        for topic in topics.split(","):
+            if topic.strip():
+                phrases[topic.strip()] = None
+    return tuple(phrases)
 
 
 def get_site_info(topic: str | None = None) -> dict[str, Any]:

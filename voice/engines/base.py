@@ -57,6 +57,9 @@ class SessionConfig:
     turn_detection: TurnDetection | None = None
     # Earlier exchanges to replay when an engine reconnects or is replaced.
     history: tuple[tuple[str, str], ...] = ()  # (role, text)
+    # Words and phrases the user is likely to say (site page names, topics), for recognisers
+    # that can be biased toward them.
+    hints: tuple[str, ...] = ()
 
 
 # ---- events --------------------------------------------------------------------------------
