@@ -7,7 +7,7 @@ PORT ?= 8000
 # Daphne's WebSocket heartbeat: ping every 20 s, drop a client silent for 30 s.
 DAPHNE_FLAGS ?= --ping-interval 20 --ping-timeout 30 --application-close-timeout 5
 
-.PHONY: run test lint fmt migrate bench install install-dev
+.PHONY: run test lint fmt migrate bench install install-dev browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,18 @@ migrate: install
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py import_site site --if-empty
 	$(BIN)/python manage.py ensure_demo_user
 	@echo "Serving on http://$(HOST):$(PORT)/ (health: /api/health, admin: /admin/)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) voiceproject.asgi:application
 
-test: install-dev
+# Browser tests drive Debian's chromium; without root or apt they are skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "chromium could not be installed: browser tests will be skipped"
+
+test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev

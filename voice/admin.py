@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from voice.console.control import DEFAULT_REASON, end_live_session
 from voice.models import RateLimitBucket, SitePage, TokenGrant, Turn, VoiceSession
 
 admin.site.site_header = "voiceproject operations"
@@ -64,6 +65,14 @@ class VoiceSessionAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "ended_by")
     date_hierarchy = "started_at"
     inlines = [TurnInline]
+    actions = ["end_live_sessions"]
+
+    @admin.action(description="End selected live sessions")
+    def end_live_sessions(self, request: HttpRequest, queryset: QuerySet[VoiceSession]) -> None:
+        """Same as the console's End button, with the default reason."""
+        live = queryset.filter(ended_at__isnull=True).values_list("pk", flat=True)
+        ended = sum(end_live_session(pk, request.user.pk, DEFAULT_REASON) for pk in live)
+        self.message_user(request, f"Ended {ended} live session(s).")
 
 
 @admin.register(Turn)

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from voice.console.consumers import console_socket
 from voice.consumers.json_socket import JsonVoiceConsumer
 from voice.consumers.stream_socket import StreamVoiceConsumer
 
@@ -9,4 +10,5 @@ websocket_urlpatterns = [
     path("api/voice/ws", JsonVoiceConsumer.as_asgi()),
     path("ws/<str:session_id>", JsonVoiceConsumer.as_asgi()),
     path("voice-ws", StreamVoiceConsumer.as_asgi()),
+    path("console/ws", console_socket),  # staff only: admin session cookie or staff JWT
 ]

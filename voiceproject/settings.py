@@ -114,7 +114,10 @@ SQLITE_OPTIONS = {
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+        DATABASES = {
+            # Persistent connections do not suit ASGI (Django's deployment notes).
+            "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+        }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -276,3 +279,9 @@ VOICE_KEY_MINT_BACKOFF = env_float("VOICE_KEY_MINT_BACKOFF", 0.5, minimum=0.0)
 VOICE_CIRCUIT_FAILURES = env_int("VOICE_CIRCUIT_FAILURES", 5, minimum=1)
 VOICE_CIRCUIT_COOLDOWN_SECONDS = env_float("VOICE_CIRCUIT_COOLDOWN_SECONDS", 30.0, minimum=0.1)
 # ---- end of issue 5 settings -----------------------------------------------------------------
+
+# ---- operator console and metrics (issue 6) --------------------------------------------------
+# GET /metrics (Prometheus): empty = staff only (JWT or admin session); set = a scraper may also
+# send `Authorization: Bearer <this token>`. /api/metrics is always staff only.
+VOICE_METRICS_TOKEN = env_str("VOICE_METRICS_TOKEN")
+# ---- end of issue 6 settings -----------------------------------------------------------------
