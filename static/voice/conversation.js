@@ -1,0 +1,171 @@
+// What the page does with the normalized events of any transport: transcripts, streamed
+// audio, barge-in, navigation and state setters. `state` is window.voiceState, the page's
+// observable state (tests read it; so can anyone in the console).
+
+import { describeError, isSerious } from "./messages.js";
+import { findPage, runTool } from "./tools.js";
+
+const HISTORY_LIMIT = 10; // turns sent back as context after a reconnection
+const HISTORY_TEXT_LIMIT = 500;
+const ERRORS_KEPT = 10;
+
+export class Conversation {
+  constructor({ ui, player, state, pages }) {
+    Object.assign(this, { ui, player, state, pages });
+    this.history = [];
+    this.acceptingAudio = false; // false after a barge-in, until the next response's audio
+    this.responding = false;
+    this.logged = false; // the current response's text is in the transcript
+    this.remotePlaying = false; // WebRTC: the service's own playback
+    this.transport = null;
+  }
+
+  /** The assistant is audible now, or is about to be. */
+  get assistantSpeaking() {
+    return this.player.active || this.remotePlaying;
+  }
+
+  /** Recent turns, so a new session after a reconnection knows what was said. */
+  recentHistory() {
+    return this.history
+      .slice(-HISTORY_LIMIT)
+      .map(({ role, text }) => ({ role, text: text.slice(0, HISTORY_TEXT_LIMIT) }));
+  }
+
+  /** Stop the assistant: local playback at once, and the server's response when asked to. */
+  bargeIn(source, { tellServer = true } = {}) {
+    const wasSpeaking = this.assistantSpeaking || this.responding;
+    if (this.responding && !this.logged) this.logAssistant(`${this.state.assistantText} …`);
+    this.player.stop();
+    this.acceptingAudio = false;
+    this.responding = false;
+    if (!wasSpeaking) return false;
+    this.state.bargeIns += 1;
+    this.state.lastBargeIn = source;
+    if (tellServer) this.transport?.bargeIn();
+    this.ui.status("Interrupted. Listening…");
+    return true;
+  }
+
+  handle(event) {
+    const handler = this[`on_${event.type}`];
+    if (handler) handler.call(this, event);
+  }
+
+  on_session({ sessionId }) {
+    this.state.sessionId = sessionId;
+    this.state.sessions += 1;
+    if (this.state.sessions > 1) this.state.reconnects += 1;
+  }
+
+  on_vad({ active }) {
+    if (this.transport?.name !== "webrtc") this.state.serverVad = true;
+    this.ui.status(active ? "Listening…" : "Thinking…");
+  }
+
+  on_user({ text, final }) {
+    this.state.userTranscript = text;
+    this.ui.userLive(text);
+    if (final && text.trim()) {
+      this.ui.addLog("user", text);
+      this.history.push({ role: "user", text });
+      this.ui.status("Thinking…");
+    }
+  }
+
+  on_assistant_start() {
+    this.responding = true;
+    this.logged = false;
+    this.state.assistantText = "";
+    this.ui.assistantStart();
+  }
+
+  on_assistant_delta({ text }) {
+    // /voice-ws has no response start: the first delta after the last answer is one.
+    if (!this.responding || this.logged) this.on_assistant_start();
+    this.state.assistantText += text;
+    this.ui.assistantDelta(text);
+  }
+
+  on_assistant_done({ text }) {
+    this.state.assistantText = text;
+    this.ui.assistantDone(text);
+    this.logAssistant(text);
+  }
+
+  /** The assistant's words into the transcript and the history sent after a reconnection. */
+  logAssistant(text) {
+    this.logged = true;
+    if (!text.trim() || text.trim() === "…") return;
+    this.ui.addLog("assistant", text);
+    this.history.push({ role: "assistant", text });
+  }
+
+  on_audio_start() {
+    this.acceptingAudio = true;
+    this.responding = true;
+    this.ui.status("Speaking…");
+  }
+
+  on_audio({ pcm }) {
+    if (!this.acceptingAudio) return; // the rest of an interrupted response
+    this.state.audioChunks += 1;
+    this.player.enqueue(pcm);
+  }
+
+  on_audio_end() {
+    this.player.end();
+    this.responding = false;
+  }
+
+  on_remote_audio({ playing }) {
+    this.remotePlaying = playing;
+  }
+
+  on_barge_in({ latency }) {
+    // The server stopped the response (our barge_in, or speech it detected): drop the queue.
+    this.state.serverBargeIns += 1;
+    if (latency !== undefined) this.state.bargeInLatencyMs = latency;
+    this.bargeIn("server", { tellServer: false });
+  }
+
+  on_navigation({ page, path, title }) {
+    const known = findPage(this.pages, { page, path });
+    const where = {
+      page: page || known?.slug || "",
+      path: path || known?.path || "/",
+      title: title || known?.title || page || path,
+      summary: known?.summary || "",
+    };
+    this.state.navigation = where;
+    this.ui.showNavigation(where);
+  }
+
+  on_set_state({ stateKey, setterKey, args }) {
+    this.applyState({ stateKey, setterKey, args }, "the assistant");
+  }
+
+  applyState({ stateKey, setterKey, args }, source) {
+    if (stateKey === "theme" && setterKey === "setTheme" && ["light", "dark"].includes(args?.mode)) {
+      this.state.theme = args.mode;
+      this.ui.setTheme(args.mode, source);
+    }
+  }
+
+  on_tool_call({ name, callId, args }) {
+    // Only over WebRTC: no server between the model and the page runs the tools.
+    const output = runTool(name, args, {
+      pages: this.pages,
+      navigate: (where) => this.on_navigation(where),
+      setState: (change) => this.applyState(change, "the assistant"),
+    });
+    this.transport?.toolResult(callId, output);
+  }
+
+  on_error({ code, message }) {
+    this.state.errors = [...this.state.errors, { code, message }].slice(-ERRORS_KEPT);
+    const words = describeError(code, message);
+    if (isSerious(code)) this.ui.alert(words);
+    else this.ui.status(words);
+  }
+}

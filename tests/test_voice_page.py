@@ -1,0 +1,93 @@
+"""The voice page at ``/`` as Django serves it: the markup, its assets and its headers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from voice.models import SitePage
+from voice.protocol import VOICES
+
+pytestmark = pytest.mark.django_db
+
+MODULES = (
+    "app.js",
+    "auth.js",
+    "audio.js",
+    "conversation.js",
+    "json_wire.js",
+    "messages.js",
+    "rtc.js",
+    "rtc_events.js",
+    "stream_wire.js",
+    "tools.js",
+    "transport.js",
+    "ui.js",
+    "vad.js",
+    "worklets/capture.js",
+    "worklets/playback.js",
+)
+
+
+def test_the_page_is_served_at_the_root(client: Client) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<form id="signin-form"' in html
+    assert re.search(r'<script type="module" src="/static/voice/app\.js">', html)
+
+
+def test_the_page_offers_every_protocol_voice(client: Client) -> None:
+    html = client.get("/").content.decode()
+
+    offered = re.findall(r'<option value="([a-z]+)">', html)
+    assert set(VOICES) <= set(offered)
+
+
+def test_the_site_pages_are_embedded_for_the_navigation_panel(client: Client) -> None:
+    SitePage.objects.create(
+        slug="pricing", title="Pricing", path="/pricing", summary="Plans </script> and prices"
+    )
+
+    html = client.get("/").content.decode()
+
+    embedded = re.search(r'<script id="site-pages" type="application/json">(.*?)</script>', html)
+    assert embedded is not None
+    pages = json.loads(embedded.group(1))
+    assert pages == [
+        {
+            "slug": "pricing",
+            "title": "Pricing",
+            "path": "/pricing",
+            "summary": "Plans </script> and prices",
+        }
+    ]
+
+
+def test_the_page_allows_scripts_from_its_own_origin_only(client: Client, settings: Any) -> None:
+    settings.OPENAI_BASE_URL = "https://ai.example.com/v1"
+
+    response = client.get("/", HTTP_HOST="localhost")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self' ws://localhost https://ai.example.com" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["Permissions-Policy"].startswith("microphone=(self)")
+
+
+def test_the_page_only_answers_get(client: Client) -> None:
+    assert client.post("/").status_code == 405
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_served_as_javascript(client: Client, module: str) -> None:
+    response = client.get(f"/static/voice/{module}")
+
+    assert response.status_code == 200
+    assert "javascript" in response["Content-Type"]

@@ -1,0 +1,1 @@
+"""The bundled voice page served at ``/`` (issue 7)."""
