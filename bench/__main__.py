@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark script in this folder, one after another.
 
-    python -m bench [name ...]     (names without .py; default: all)
+python -m bench [name ...]     (names without .py; default: all)
 """
 
 from __future__ import annotations

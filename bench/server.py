@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import free_port, wait_for_port  # noqa: E402
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class BenchServer:
@@ -27,6 +40,11 @@ class BenchServer:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "VOICE_ALLOW_ANONYMOUS": "true",
             "LOG_LEVEL": "WARNING",
+            "JWT_ACCESS_MINUTES": "120",
+            # One benchmark user opens many sessions from one address.
+            "VOICE_MAX_SESSIONS_PER_USER": "10000",
+            "VOICE_MAX_SESSIONS_PER_IP": "10000",
+            "VOICE_CONNECTIONS_PER_MINUTE_PER_IP": "100000",
             **env,
         }
         self.env.pop("DATABASE_URL", None)
@@ -56,10 +74,33 @@ class BenchServer:
         wait_for_port(self.port, self.process)
         return self
 
+    def token(self, username: str = "bench") -> str:
+        """An access token of a user made for the benchmark (some endpoints require one)."""
+        code = (
+            "from django.contrib.auth.models import User;"
+            "from rest_framework_simplejwt.tokens import AccessToken;"
+            f"user, _ = User.objects.get_or_create(username={username!r});"
+            "print(AccessToken.for_user(user))"
+        )
+        manage = [sys.executable, "manage.py", "shell", "-c", code]
+        result = subprocess.run(manage, cwd=ROOT, env=self.env, check=True, capture_output=True)
+        return result.stdout.decode().split()[-1]
+
+    def wait_closed(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` sessions are recorded as ended (their counters are final)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with sqlite3.connect(Path(self.dir) / "db.sqlite3") as db:
+                ended = db.execute(
+                    "select count(*) from voice_voicesession where ended_at is not null"
+                ).fetchone()[0]
+            if ended >= count:
+                return
+            time.sleep(0.1)  # polling the database for a condition, bounded by the deadline
+        raise TimeoutError(f"only {ended} of {count} sessions were closed")
+
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 class FakeProcess:
@@ -84,7 +125,30 @@ class FakeProcess:
         wait_for_port(self.port, self.process)
         return self
 
+    def token(self, username: str = "bench") -> str:
+        """An access token of a user made for the benchmark (some endpoints require one)."""
+        code = (
+            "from django.contrib.auth.models import User;"
+            "from rest_framework_simplejwt.tokens import AccessToken;"
+            f"user, _ = User.objects.get_or_create(username={username!r});"
+            "print(AccessToken.for_user(user))"
+        )
+        manage = [sys.executable, "manage.py", "shell", "-c", code]
+        result = subprocess.run(manage, cwd=ROOT, env=self.env, check=True, capture_output=True)
+        return result.stdout.decode().split()[-1]
+
+    def wait_closed(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` sessions are recorded as ended (their counters are final)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with sqlite3.connect(Path(self.dir) / "db.sqlite3") as db:
+                ended = db.execute(
+                    "select count(*) from voice_voicesession where ended_at is not null"
+                ).fetchone()[0]
+            if ended >= count:
+                return
+            time.sleep(0.1)  # polling the database for a condition, bounded by the deadline
+        raise TimeoutError(f"only {ended} of {count} sessions were closed")
+
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop(self.process)

@@ -113,9 +113,7 @@ async def test_a_message_over_512_kib_closes_4413(client: JsonVoiceClient) -> No
     assert await client.closed_with() == 4413
 
 
-async def test_a_flood_is_rate_limited_and_then_closed_4429(
-    alice: User, settings: Any
-) -> None:
+async def test_a_flood_is_rate_limited_and_then_closed_4429(alice: User, settings: Any) -> None:
     settings.VOICE_MESSAGE_RATE = 1
     settings.VOICE_FLOOD_GRACE_SECONDS = 0.0
     flood = JsonVoiceClient(token=token_for(alice))

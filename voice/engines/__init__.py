@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 from django.conf import settings
 from openai import AsyncOpenAI
 
 from voice.engines.base import Engine
 
+# One client per event loop and configuration: building one costs an SSL context (several ms
+# of CPU on the loop every session would share), and its connection pool is worth keeping.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 def openai_client() -> AsyncOpenAI:
-    """An SDK client on the configured key and base URL (tests point it at a local fake)."""
-    return AsyncOpenAI(
-        api_key=settings.OPENAI_API_KEY or "missing-key",
-        base_url=settings.OPENAI_BASE_URL,
-        max_retries=settings.OPENAI_MAX_RETRIES,
-        timeout=settings.OPENAI_TIMEOUT,
+    """The process's SDK client on the configured key and base URL (tests point it at a fake)."""
+    options = (
+        settings.OPENAI_API_KEY or "missing-key",
+        settings.OPENAI_BASE_URL,
+        settings.OPENAI_MAX_RETRIES,
+        settings.OPENAI_TIMEOUT,
     )
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    if options not in per_loop:
+        api_key, base_url, max_retries, timeout = options
+        per_loop[options] = AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
+        )
+    return per_loop[options]
 
 
 def create_engine(name: str | None = None) -> Engine:
@@ -28,11 +44,14 @@ def create_engine(name: str | None = None) -> Engine:
             transcribe_model=settings.VOICE_TRANSCRIBE_MODEL,
             chat_model=settings.VOICE_CHAT_MODEL,
             tts_model=settings.VOICE_TTS_MODEL,
+            owns_client=False,
         )
     if name == "openai-realtime":
         from voice.engines.openai_realtime import OpenAIRealtimeEngine
 
-        return OpenAIRealtimeEngine(openai_client(), model=settings.VOICE_REALTIME_MODEL)
+        return OpenAIRealtimeEngine(
+            openai_client(), model=settings.VOICE_REALTIME_MODEL, owns_client=False
+        )
     if name == "local":
         from voice.engines.local_engine import LocalEngine
 

@@ -61,8 +61,10 @@ class OpenAIPipelineEngine:
         chat_model: str,
         tts_model: str,
         segment_ms: int = 1200,
+        owns_client: bool = True,
     ) -> None:
         self.client = client
+        self.owns_client = owns_client  # a client shared by the process is not ours to close
         self.transcribe_model = transcribe_model
         self.chat_model = chat_model
         self.tts_model = tts_model
@@ -126,7 +128,8 @@ class OpenAIPipelineEngine:
         if self._turn is not None:
             self._turn.cancel()
         self._events.put_nowait(None)
-        await self.client.close()
+        if self.owns_client:
+            await self.client.close()
 
     # ---- turns --------------------------------------------------------------------------------
 

@@ -59,9 +59,11 @@ class OpenAIRealtimeEngine(RealtimeEvents):
         append_ms: int = DEFAULT_APPEND_MS,
         transcribe_model: str = wire.DEFAULT_TRANSCRIBE_MODEL,
         retry: RetryPolicy | None = None,
+        owns_client: bool = True,
     ) -> None:
         super().__init__()
         self.client = client
+        self.owns_client = owns_client  # a client shared by the process is not ours to close
         self.model = model
         self.append_bytes = max(1, append_ms) * BYTES_PER_MS
         self.transcribe_model = transcribe_model
@@ -197,7 +199,8 @@ class OpenAIRealtimeEngine(RealtimeEvents):
         await self._close_socket()
         self.release()
         self._queue.put_nowait(None)
-        await self.client.close()
+        if self.owns_client:
+            await self.client.close()
 
     async def send(self, event: dict[str, Any]) -> bool:
         """Send one client event; False without a live socket (the reader handles drops).

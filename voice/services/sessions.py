@@ -47,9 +47,11 @@ def open_session(
 
 def beat(session_id: uuid.UUID, counters: dict[str, int]) -> bool:
     """Refresh the heartbeat and add the counters; False when the session was ended elsewhere."""
-    updates: dict[str, Any] = {"heartbeat_at": timezone.now()}
-    updates.update({name: F(name) + value for name, value in counters.items() if value})
-    return bool(VoiceSession.objects.filter(pk=session_id, ended_at__isnull=True).update(**updates))
+    increments = {name: F(name) + value for name, value in counters.items() if value}
+    if increments:  # counted even if staff ended the session meanwhile
+        VoiceSession.objects.filter(pk=session_id).update(**increments)
+    live = VoiceSession.objects.filter(pk=session_id, ended_at__isnull=True)
+    return bool(live.update(heartbeat_at=timezone.now()))
 
 
 def update_config(session_id: uuid.UUID, config: dict[str, Any]) -> None:
