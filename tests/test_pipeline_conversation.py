@@ -346,3 +346,34 @@ async def speak_until_error(client: JsonVoiceClient) -> dict:
     if "response_start" in types(messages):
         await client.receive_until("audio_complete")  # the failed response is closed
     return messages[-1]
+
+
+async def test_a_reconnect_with_its_session_id_resumes_the_conversation(
+    alice: User, sam: User, pipeline: Any
+) -> None:
+    session_id = "6f1c2a8e-0b7d-4c1e-9a55-3d2f8e4b7c10"
+    path = f"/api/voice/ws?sessionId={session_id}"
+    first = JsonVoiceClient(path=path, token=token_for(alice))
+    await first.connect()
+    assert (await first.receive())["sessionId"] == session_id
+    await first.send({"type": "text", "text": "my name is Alice"})
+    await first.receive_until("audio_complete")
+    await first.close()
+
+    again = JsonVoiceClient(path=path, token=token_for(alice))
+    await again.connect()
+    resumed = await again.receive()
+    await again.send({"type": "text", "text": "what is my name"})
+    await again.receive_until("audio_complete")
+    stranger = JsonVoiceClient(path=path, token=token_for(sam))
+    await stranger.connect()
+    other = await stranger.receive()
+
+    assert resumed["sessionId"] == session_id
+    chat = pipeline.requests_to("chat/completions")[-1].json["messages"]
+    assert {"role": "user", "content": "my name is Alice"} in chat
+    assert other["sessionId"] != session_id  # someone else's session is never resumed
+    turns = [t async for t in Turn.objects.filter(session_id=session_id).order_by("index")]
+    assert [t.index for t in turns] == [0, 1]
+    await again.close()
+    await stranger.close()

@@ -77,6 +77,7 @@ class VoiceSession:
         self.encoder: Encoder = make_encoder(self.settings.outputFormat)
         self.tools = ToolRunner()
         self.hints: tuple[str, ...] = ()
+        self.history: tuple[tuple[str, str], ...] = ()  # replayed when a session resumes
         self.counters = dict.fromkeys(
             ("frames_in", "frames_out", "audio_in_ms", "bad_frames", "messages_in", "messages_out"),
             0,
@@ -107,7 +108,7 @@ class VoiceSession:
 
     async def open(self) -> None:
         self.recorder = Recorder(str(self.id))
-        await self.recorder.call(
+        opened = await self.recorder.call(
             partial(
                 records.open_session,
                 self.id,
@@ -117,6 +118,7 @@ class VoiceSession:
                 client_ip=self.client_ip,
             )
         )
+        self.turns, self.history = opened.next_turn, opened.history
         self.recorder.write(live.announce, self.id, "opened")
         self.hints = await database_sync_to_async(tools.site_vocabulary)()
         await self.engine.start(self._engine_config())
@@ -511,4 +513,5 @@ class VoiceSession:
             tools=self.tools.specs(),
             turn_detection=turns,
             hints=self.hints,
+            history=self.history,
         )

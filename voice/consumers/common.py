@@ -14,7 +14,7 @@ from voice.protocol import CLOSE_NORMAL
 from voice.services.client_ip import client_ip_from_scope
 from voice.services.live import session_group
 from voice.services.ratelimit import check_connection
-from voice.services.sessions import session_id_in_use
+from voice.services.sessions import may_use_session_id
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +28,14 @@ def proposed_session_id(scope: dict[str, Any]) -> str | None:
     return query.get("sessionId", [None])[0]
 
 
-async def choose_session_id(proposal: str | None) -> uuid.UUID:
-    """Keep a well-formed UUID not already in use, else issue a new one."""
+async def choose_session_id(proposal: str | None, user_id: int | None) -> uuid.UUID:
+    """Keep a well-formed UUID not in use (or this user's ended session), else issue one."""
     if proposal:
         try:
             candidate = uuid.UUID(proposal)
         except ValueError:
             candidate = None
-        if candidate and not await database_sync_to_async(session_id_in_use)(candidate):
+        if candidate and await database_sync_to_async(may_use_session_id)(candidate, user_id):
             return candidate
     return uuid.uuid4()
 

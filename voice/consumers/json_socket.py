@@ -126,7 +126,9 @@ class JsonVoiceConsumer(SessionControl):
         if not await admit_connection(self.scope):
             await self.close(p.CLOSE_RATE_LIMITED)
             return
-        session_id = await choose_session_id(proposed_session_id(self.scope))
+        session_id = await choose_session_id(
+            proposed_session_id(self.scope), user_id_of(self.scope)
+        )
         self.session = VoiceSession(
             engine=create_engine(),
             sink=self.deliver,

@@ -6,23 +6,41 @@ import logging
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from voice.models import Turn, VoiceSession
 
 logger = logging.getLogger(__name__)
 
+HISTORY_TURNS = 10  # exchanges replayed to the engine when a conversation resumes
+
 # Names this server process in session rows, so rows left open by a dead process can be found.
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def session_id_in_use(session_id: uuid.UUID) -> bool:
-    return VoiceSession.objects.filter(pk=session_id).exists()
+def may_use_session_id(session_id: uuid.UUID, user_id: int | None) -> bool:
+    """A proposed id is free, or names this user's session that is no longer live (resumed)."""
+    row = VoiceSession.objects.filter(pk=session_id).values("user_id", "ended_at", "heartbeat_at")
+    found = row.first()
+    if found is None:
+        return True
+    stale = timezone.now() - timedelta(seconds=settings.VOICE_SESSION_STALE_SECONDS)
+    live = found["ended_at"] is None and (found["heartbeat_at"] or stale) > stale
+    return not live and user_id is not None and found["user_id"] == user_id
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A session row ready for use: where its turn numbering goes on, and what was said."""
+
+    next_turn: int
+    history: tuple[tuple[str, str], ...]
 
 
 def open_session(
@@ -32,17 +50,45 @@ def open_session(
     transport: str,
     engine: str,
     client_ip: str | None,
-) -> VoiceSession:
-    now = timezone.now()
-    return VoiceSession.objects.create(
-        id=session_id,
-        user_id=user_id,
-        transport=transport,
-        engine=engine,
-        client_ip=client_ip,
-        owner=PROCESS_ID,
-        heartbeat_at=now,
+) -> Opened:
+    """Create the session's row, or reopen it when the client resumes a conversation."""
+    fields = {
+        "user_id": user_id,
+        "transport": transport,
+        "engine": engine,
+        "client_ip": client_ip,
+        "owner": PROCESS_ID,
+        "heartbeat_at": timezone.now(),
+        "ended_at": None,
+        "end_reason": "",
+        "ended_by": None,
+    }
+    _, created = VoiceSession.objects.update_or_create(id=session_id, defaults=fields)
+    if created:
+        return Opened(0, ())
+    Turn.objects.filter(session_id=session_id, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=Turn.EndReason.DISCONNECTED
     )
+    last = Turn.objects.filter(session_id=session_id).aggregate(last=Max("index"))["last"]
+    return Opened(0 if last is None else last + 1, recent_history(session_id))
+
+
+def recent_history(
+    session_id: uuid.UUID, turns: int = HISTORY_TURNS
+) -> tuple[tuple[str, str], ...]:
+    """The last exchanges of a session, oldest first, as (role, text) for an engine to replay."""
+    rows = (
+        Turn.objects.filter(session_id=session_id)
+        .exclude(user_text="")
+        .order_by("-index")
+        .values_list("user_text", "assistant_text")[:turns]
+    )
+    history: list[tuple[str, str]] = []
+    for user_text, assistant_text in reversed(rows):
+        history.append(("user", user_text))
+        if assistant_text:
+            history.append(("assistant", assistant_text))
+    return tuple(history)
 
 
 def beat(session_id: uuid.UUID, counters: dict[str, int]) -> bool:
