@@ -7,9 +7,7 @@ translate wire messages into calls here and ``SessionEvent`` values back onto th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -20,6 +18,7 @@ from django.conf import settings
 
 from voice import events as ev
 from voice import tools
+from voice.admission import Admission
 from voice.audio import BadAudioError, Encoder, make_encoder
 from voice.engines import base as eng
 from voice.flow import AudioBudget
@@ -29,16 +28,15 @@ from voice.protocol import (
     BUSY,
     CLOSE_NORMAL,
     CLOSE_RATE_LIMITED,
-    CLOSE_UPSTREAM,
     RATE_LIMIT_MESSAGE,
     RATE_LIMITED,
-    UPSTREAM,
     VoiceSettings,
 )
 from voice.recorder import Recorder
 from voice.relay import RelayStats
-from voice.services import live, ratelimit
+from voice.services import live
 from voice.services import sessions as records
+from voice.session_events import EngineEvents
 from voice.sessiontools import ToolRunner
 from voice.turns import TurnClock, now_ms
 
@@ -47,7 +45,7 @@ logger = logging.getLogger(__name__)
 Sink = Callable[[ev.SessionEvent], Awaitable[None]]
 
 
-class VoiceSession:
+class VoiceSession(EngineEvents):
     """One conversation. Call ``open`` first and ``close`` last."""
 
     def __init__(
@@ -97,9 +95,9 @@ class VoiceSession:
         self._closed = False
         self.recorder: Recorder | None = None
         self.relay = RelayStats()
-        self._refused_until = 0.0  # monotonic s: a per-user limit is spent until then
-        self._audio_in_ms = 0
-        self._audio_charged_ms = 0
+        self.admission = Admission(
+            user_id, client_ip, lambda: self._error(RATE_LIMITED, RATE_LIMIT_MESSAGE)
+        )
         self.audio_budget = AudioBudget(
             settings.VOICE_AUDIO_BURST_SECONDS, settings.VOICE_AUDIO_REFILL_RATIO
         )
@@ -172,7 +170,7 @@ class VoiceSession:
         if self.transcribing:
             await self._error(BUSY, "Still transcribing the previous utterance")
             return
-        if not await self._admit(ratelimit.check_utterance):
+        if not await self.admission.utterance():
             return
         if self.response_id is not None:
             await self.barge_in(now_ms())
@@ -183,7 +181,7 @@ class VoiceSession:
 
     async def audio(self, data: bytes) -> None:
         """A piece of client audio in the negotiated input format."""
-        if self._refusing():
+        if self.admission.refusing():
             return  # a spent limit: audio is dropped until its window resets
         if self.explicit_turns:
             if self.transcribing:
@@ -204,7 +202,7 @@ class VoiceSession:
         """End of the utterance (``stop_listening``, or ``voice_end`` of a streaming client)."""
         if self.explicit_turns and not self.listening:
             return
-        if self.turn is None and not await self._admit(ratelimit.check_utterance):
+        if self.turn is None and not await self.admission.utterance():
             return
         self.listening = False
         self.transcribing = True
@@ -220,7 +218,7 @@ class VoiceSession:
 
     async def text(self, text: str) -> None:
         """Typed input, answered like an utterance."""
-        if not await self._admit(ratelimit.check_utterance):
+        if not await self.admission.utterance():
             return
         if self.response_id is not None:
             await self.barge_in(now_ms())
@@ -266,154 +264,6 @@ class VoiceSession:
         """The server ends the session; the transport closes with ``close_code``."""
         await self._send(ev.SessionEnded(close_code, reason))
 
-    # ---- engine events ------------------------------------------------------------------------
-
-    async def _pump(self) -> None:
-        try:
-            async for event in self.engine.events():
-                await self._on_engine_event(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("engine event handling failed in session %s", self.id)
-            await self.end(CLOSE_UPSTREAM, "engine_failed")
-
-    async def _on_engine_event(self, event: eng.EngineEvent) -> None:
-        match event:
-            case eng.AudioDelta():
-                await self._on_audio(event)
-            case eng.TextDelta():
-                if event.response_id in self._dropped:
-                    return
-                if self.turn is not None:
-                    self.turn.stamp("first_text")
-                    self.turn.assistant_text += event.text
-                await self._send(ev.ResponseText(event.response_id, event.text))
-            case eng.TranscriptDelta():
-                await self._send(
-                    ev.Transcript(event.text, final=False, confidence=event.confidence)
-                )
-            case eng.TranscriptFinal():
-                await self._on_transcript_final(event)
-            case eng.ResponseStarted():
-                await self._on_response_started(event)
-            case eng.TextDone():
-                await self._on_text_done(event)
-            case eng.ResponseDone():
-                await self._on_response_done(event)
-            case eng.ToolCall():
-                await self._on_tool_call(event)
-            case eng.SpeechStarted():
-                await self._send(ev.Vad(True, audio_start_ms=event.audio_start_ms))
-                await self.barge_in(now_ms())  # if the assistant is speaking or still heard
-                if self.turn is None:
-                    if not await self._admit(ratelimit.check_utterance):
-                        await self.engine.clear_input()
-                        return
-                    self._begin_turn("audio")
-            case eng.SpeechStopped():
-                await self._send(ev.Vad(False, audio_end_ms=event.audio_end_ms))
-                if self.turn is not None:
-                    self.turn.stamp("speech_end")
-            case eng.EngineFailure():
-                await self._on_failure(event)
-
-    async def _on_transcript_final(self, event: eng.TranscriptFinal) -> None:
-        self.transcribing = False
-        if self.turn is None:
-            self._begin_turn("audio")
-        assert self.turn is not None
-        self.turn.stamp("transcript_final")
-        self.turn.user_text = event.text
-        if event.usage:
-            self.turn.usage["transcription"] = event.usage
-        await self._send(ev.Transcript(event.text, final=True))
-        if self._pending_complete is not None:
-            complete, self._pending_complete = self._pending_complete, None
-            await self._send(complete)
-        if not event.text.strip() and self.response_id is None:
-            self._finish_turn("cancelled")
-
-    async def _on_response_started(self, event: eng.ResponseStarted) -> None:
-        self._last_audio = None
-        if self.turn is None:
-            self._begin_turn("audio")
-        self.response_id = event.response_id
-        self._response_audio_bytes = 0
-        await self._send(ev.ResponseStart(event.response_id))
-
-    async def _on_audio(self, event: eng.AudioDelta) -> None:
-        if event.response_id in self._dropped or event.response_id != self.response_id:
-            return
-        turn = self.turn
-        if turn is not None:
-            turn.stamp("first_audio_received")
-        chunks = self.encoder.encode(event.pcm)
-        self._response_audio_bytes += len(event.pcm)
-        for chunk in chunks:
-            await self._send(ev.Audio(event.response_id, chunk, self.encoder.format))
-            self.counters["frames_out"] += 1
-        if chunks:
-            self.relay.add(now_ms() - event.received_at)
-            if turn is not None:
-                turn.stamp("first_audio_sent")
-
-    async def _on_text_done(self, event: eng.TextDone) -> None:
-        if event.response_id in self._dropped:
-            return
-        complete = ev.ResponseComplete(event.response_id, event.text, event.usage)
-        if self.turn is not None:
-            self.turn.assistant_text = event.text
-            if event.usage:
-                self.turn.usage["response"] = event.usage
-            if self.turn.input_kind == "audio" and self.turn.transcript_final is None:
-                # The realtime engine may still be transcribing the user: keep the chat in order.
-                self._pending_complete = complete
-                return
-        await self._send(complete)
-
-    async def _on_response_done(self, event: eng.ResponseDone) -> None:
-        if event.response_id in self._dropped:
-            self._dropped.discard(event.response_id)
-            return
-        if self._pending_complete is not None:
-            complete, self._pending_complete = self._pending_complete, None
-            await self._send(complete)
-        tail = self.encoder.flush()
-        if self._response_audio_bytes or event.status == "completed":
-            # The last chunk carries the encoder's tail (possibly empty) and `isLast`.
-            tail = tail or [b""]
-            for chunk in tail[:-1]:
-                await self._send(ev.Audio(event.response_id, chunk, self.encoder.format))
-            await self._send(ev.Audio(event.response_id, tail[-1], self.encoder.format, True))
-        await self._send(ev.AudioComplete(event.response_id))
-        self.response_id = None
-        first_sent = self.turn.first_audio_sent if self.turn is not None else None
-        if first_sent is not None:
-            self._last_audio = (first_sent, self._response_audio_bytes // eng.BYTES_PER_MS)
-        if self.turn is not None:
-            if event.usage and "response" not in self.turn.usage:
-                self.turn.usage["response"] = event.usage
-            self.turn.stamp("response_done")
-            status = {"completed": "completed", "cancelled": "cancelled"}.get(event.status, "error")
-            self._finish_turn(status)
-
-    async def _on_tool_call(self, event: eng.ToolCall) -> None:
-        if event.response_id in self._dropped:
-            return
-        output, notices = await self.tools.run(event.name, event.arguments)
-        for notice in notices:
-            await self._send(notice)
-        await self.engine.submit_tool_result(event.call_id, json.dumps(output))
-
-    async def _on_failure(self, event: eng.EngineFailure) -> None:
-        self.transcribing = False
-        await self._error(event.code or UPSTREAM, event.message)
-        if self.turn is not None and self.response_id is None:
-            self._finish_turn("error", event.message)
-        if event.fatal:
-            await self.end(CLOSE_UPSTREAM, "upstream_lost")
-
     # ---- helpers ------------------------------------------------------------------------------
 
     async def _send(self, event: ev.SessionEvent) -> None:
@@ -422,30 +272,6 @@ class VoiceSession:
             if response_id is not None and response_id in self._dropped:
                 return
             await self._sink(event)
-
-    def _refusing(self) -> bool:
-        return time.monotonic() < self._refused_until
-
-    async def _admit(self, check: Callable[[int | None, str | None], ratelimit.Decision]) -> bool:
-        """Apply a per-user limit; on refusal tell the client and refuse until it resets."""
-        if self._refusing():
-            return False
-        decision = await database_sync_to_async(check)(self.user_id, self.client_ip)
-        if decision.allowed:
-            return True
-        self._refused_until = time.monotonic() + decision.retry_after
-        await self._error(RATE_LIMITED, RATE_LIMIT_MESSAGE)
-        return False
-
-    async def _charge_audio(self) -> None:
-        """Spend the audio streamed since the last charge from the daily allowance."""
-        spent_ms = self._audio_in_ms - self._audio_charged_ms
-        if spent_ms <= 0:
-            return
-        self._audio_charged_ms = self._audio_in_ms
-        await self._admit(
-            lambda user_id, ip: ratelimit.spend_audio_seconds(user_id, ip, spent_ms / 1000)
-        )
 
     async def _error(self, code: str, message: str) -> None:
         await self._send(ev.Error(code, message))
@@ -458,7 +284,7 @@ class VoiceSession:
             await self.end(CLOSE_RATE_LIMITED, "audio_flood")
             return
         self.counters["audio_in_ms"] += audio_ms
-        self._audio_in_ms += audio_ms
+        self.admission.audio_ms += audio_ms
         await self.engine.send_audio(pcm)
 
     def _begin_turn(self, input_kind: str) -> None:
@@ -492,7 +318,7 @@ class VoiceSession:
         while True:
             await asyncio.sleep(settings.VOICE_HEARTBEAT_SECONDS)
             beats += 1
-            await self._charge_audio()
+            await self.admission.charge_audio()
             assert self.recorder is not None
             alive = await self.recorder.call(records.beat, self.id, self._take_counters())
             if not alive:
