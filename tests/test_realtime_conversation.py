@@ -211,3 +211,4 @@ async def test_an_upstream_that_refuses_us_ends_the_session_with_4502(
     errors = [m for m in seen if isinstance(m, dict) and m["type"] == "error"]
     assert errors and errors[0]["metadata"]["error"] == "upstream"
     assert code == 4502
+    await client.close()

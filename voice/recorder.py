@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,13 +19,18 @@ class Recorder:
     """
 
     def __init__(self, name: str) -> None:
-        self._calls: asyncio.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
+        self._calls: asyncio.Queue[tuple[Callable[..., Any], tuple[Any, ...], bool] | None] = (
             asyncio.Queue()
         )
         self._worker = asyncio.create_task(self._run(), name=f"recorder-{name}")
 
     def write(self, func: Callable[..., Any], *args: Any) -> None:
-        self._calls.put_nowait((func, args))
+        """Queue a sync ORM call (run on the database thread)."""
+        self._calls.put_nowait((func, args, False))
+
+    def notify(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Queue a coroutine function, run on the event loop after the writes before it."""
+        self._calls.put_nowait((func, args, True))
 
     async def call(self, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func`` after every queued write and return its result."""
@@ -39,7 +44,7 @@ class Recorder:
             else:
                 done.get_loop().call_soon_threadsafe(done.set_result, result)
 
-        self._calls.put_nowait((run_and_report, args))
+        self._calls.put_nowait((run_and_report, args, False))
         return await done
 
     async def close(self) -> None:
@@ -49,8 +54,11 @@ class Recorder:
 
     async def _run(self) -> None:
         while (item := await self._calls.get()) is not None:
-            func, args = item
+            func, args, is_async = item
             try:
-                await database_sync_to_async(func)(*args)
+                if is_async:
+                    await func(*args)
+                else:
+                    await database_sync_to_async(func)(*args)
             except Exception:
                 logger.exception("recording failed: %s", getattr(func, "__name__", func))

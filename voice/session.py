@@ -117,7 +117,7 @@ class VoiceSession(EngineEvents):
             )
         )
         self.turns, self.history = opened.next_turn, opened.history
-        self.recorder.write(live.announce, self.id, "opened")
+        self.recorder.notify(live.aannounce, self.id, "opened")
         self.hints = await database_sync_to_async(tools.site_vocabulary)()
         await self.engine.start(self._engine_config())
         self._spawn(self._pump(), "pump")
@@ -142,7 +142,7 @@ class VoiceSession(EngineEvents):
             self.recorder.write(
                 records.close_session, self.id, reason, self._take_counters(), self.relay.summary()
             )
-            self.recorder.write(live.announce, self.id, "closed")
+            self.recorder.notify(live.aannounce, self.id, "closed")
             await self.recorder.close()
 
     def _spawn(self, work: Awaitable[None], name: str) -> None:
@@ -294,7 +294,7 @@ class VoiceSession(EngineEvents):
         self.turns += 1
         if self.recorder is not None:
             self.recorder.write(self._record_start, self.turn)
-            self.recorder.write(live.announce, self.id, "turn_started")
+            self.recorder.notify(live.aannounce, self.id, "turn_started")
 
     def _record_start(self, turn: TurnClock) -> None:
         turn.record_id = records.start_turn(self.id, turn.index, turn.input_kind, turn.wall)
@@ -305,7 +305,7 @@ class VoiceSession(EngineEvents):
             return
         fields = turn.record(reason, error)
         self.recorder.write(lambda: records.finish_turn(turn.record_id, fields))
-        self.recorder.write(live.announce, self.id, "turn_finished")
+        self.recorder.notify(live.aannounce, self.id, "turn_finished")
 
     def _take_counters(self) -> dict[str, int]:
         taken = {k: v for k, v in self.counters.items() if v}

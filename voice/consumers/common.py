@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -68,6 +69,19 @@ class SessionControl(AsyncWebsocketConsumer):
 
     session: Any = None
     control_group: str | None = None
+    ending: asyncio.Task[None] | None = None
+
+    async def end_session(self, close_code: int, reason: str) -> None:
+        """The server ends the conversation: close the socket and release the session now.
+
+        The session is closed from its own task: this may run inside the session's event pump,
+        which closing cancels.
+        """
+        await self.close(close_code)
+        if self.session is not None and self.ending is None:
+            self.ending = asyncio.create_task(
+                self.session.close(reason), name=f"session-end-{self.session.id}"
+            )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Skip Channels' per-message database check for frames and control messages.

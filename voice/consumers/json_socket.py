@@ -60,7 +60,9 @@ class JsonVoiceConsumer(SessionControl):
         await self.leave_session_group()
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        if self.session is not None:
+        if self.ending is not None:
+            await self.ending
+        elif self.session is not None:
             await self.session.close("client_closed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -152,7 +154,7 @@ class JsonVoiceConsumer(SessionControl):
 
     async def deliver(self, event: ev.SessionEvent) -> None:
         if isinstance(event, ev.SessionEnded):
-            await self.close(event.close_code)
+            await self.end_session(event.close_code, event.reason)
             return
         message = to_json_message(event)
         if message is not None:

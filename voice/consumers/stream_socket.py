@@ -77,7 +77,9 @@ class StreamVoiceConsumer(SessionControl):
 
     async def disconnect(self, code: int) -> None:
         await self.leave_session_group()
-        if self.session is not None:
+        if self.ending is not None:
+            await self.ending
+        elif self.session is not None:
             await self.session.close("client_closed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -166,7 +168,7 @@ class StreamVoiceConsumer(SessionControl):
 
     async def deliver(self, event: ev.SessionEvent) -> None:
         if isinstance(event, ev.SessionEnded):
-            await self.close(event.close_code)
+            await self.end_session(event.close_code, event.reason)
             return
         for message in self.wire.messages(event):
             await self.send_message(message)

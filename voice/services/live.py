@@ -21,18 +21,23 @@ def session_group(session_id: uuid.UUID | str) -> str:
     return f"voice.session.{session_id}"
 
 
-def announce(session_id: uuid.UUID, change: str) -> None:
-    """Tell console viewers that a session changed (sync: runs on the recorder's thread)."""
+async def aannounce(session_id: uuid.UUID | str, change: str) -> None:
+    """Tell console viewers that a session changed."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
+        await layer.group_send(
             CONSOLE_GROUP,
             {"type": "voice.session_changed", "session_id": str(session_id), "change": change},
         )
     except Exception:  # a dead channel layer must not end the conversation
         logger.warning("could not announce %s of session %s", change, session_id, exc_info=True)
+
+
+def announce(session_id: uuid.UUID | str, change: str) -> None:
+    """``aannounce`` for sync code (views, admin actions)."""
+    async_to_sync(aannounce)(session_id, change)
 
 
 def request_end(session_id: uuid.UUID, reason: str) -> None:
