@@ -29,7 +29,8 @@ def pcm_frame(pcm: bytes, rate: int) -> av.AudioFrame:
 
 
 def frames_to_pcm(frames: list[av.AudioFrame]) -> bytes:
-    return b"".join(bytes(f.to_ndarray().astype("<i2").tobytes()) for f in frames)
+    """Packed s16 mono frames (what ``Resampler`` makes) as little-endian bytes."""
+    return b"".join(f.to_ndarray().tobytes() for f in frames)
 
 
 class Resampler:

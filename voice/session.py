@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -314,18 +315,18 @@ class VoiceSession(EngineEvents):
         return taken
 
     async def _heartbeat(self) -> None:
-        beats = 0
+        # A random phase, so sessions opened together do not all write at the same instant.
+        interval = settings.VOICE_HEARTBEAT_SECONDS
+        await asyncio.sleep(random.uniform(0, interval))
         while True:
-            await asyncio.sleep(settings.VOICE_HEARTBEAT_SECONDS)
-            beats += 1
             await self.admission.charge_audio()
             assert self.recorder is not None
             alive = await self.recorder.call(records.beat, self.id, self._take_counters())
             if not alive:
                 await self.end(CLOSE_NORMAL, "ended_by_staff")
                 return
-            if beats % 6 == 0:
-                self.recorder.write(records.reap_stale_sessions)
+            self.recorder.write(records.reap_if_due)
+            await asyncio.sleep(interval)
 
     def _engine_config(self) -> eng.SessionConfig:
         # JSON clients mark each utterance; streaming clients rely on the engine's detector.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from voice.models import Turn, VoiceSession
 logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 10  # exchanges replayed to the engine when a conversation resumes
+_last_reap = -math.inf  # when this process last looked for sessions of dead processes
 
 # Names this server process in session rows, so rows left open by a dead process can be found.
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -94,10 +97,12 @@ def recent_history(
 def beat(session_id: uuid.UUID, counters: dict[str, int]) -> bool:
     """Refresh the heartbeat and add the counters; False when the session was ended elsewhere."""
     increments = {name: F(name) + value for name, value in counters.items() if value}
-    if increments:  # counted even if staff ended the session meanwhile
-        VoiceSession.objects.filter(pk=session_id).update(**increments)
     live = VoiceSession.objects.filter(pk=session_id, ended_at__isnull=True)
-    return bool(live.update(heartbeat_at=timezone.now()))
+    if live.update(heartbeat_at=timezone.now(), **increments):
+        return True
+    if increments:  # staff ended it meanwhile: the counters still count
+        VoiceSession.objects.filter(pk=session_id).update(**increments)
+    return False
 
 
 def update_config(session_id: uuid.UUID, config: dict[str, Any]) -> None:
@@ -150,6 +155,15 @@ def finish_turn(turn_id: int, fields: dict[str, Any]) -> None:
         VoiceSession.objects.filter(turns__pk=turn_id).update(last_latency_ms=latency)
     if fields.get("end_reason") == Turn.EndReason.ERROR:
         VoiceSession.objects.filter(turns__pk=turn_id).update(error_count=F("error_count") + 1)
+
+
+def reap_if_due() -> None:
+    """Run the reaper at most once per stale period in this process (housekeeping only)."""
+    global _last_reap
+    now = time.monotonic()
+    if now - _last_reap >= settings.VOICE_SESSION_STALE_SECONDS:
+        _last_reap = now
+        reap_stale_sessions()
 
 
 def reap_stale_sessions(now: datetime | None = None) -> int:
