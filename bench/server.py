@@ -125,30 +125,5 @@ class FakeProcess:
         wait_for_port(self.port, self.process)
         return self
 
-    def token(self, username: str = "bench") -> str:
-        """An access token of a user made for the benchmark (some endpoints require one)."""
-        code = (
-            "from django.contrib.auth.models import User;"
-            "from rest_framework_simplejwt.tokens import AccessToken;"
-            f"user, _ = User.objects.get_or_create(username={username!r});"
-            "print(AccessToken.for_user(user))"
-        )
-        manage = [sys.executable, "manage.py", "shell", "-c", code]
-        result = subprocess.run(manage, cwd=ROOT, env=self.env, check=True, capture_output=True)
-        return result.stdout.decode().split()[-1]
-
-    def wait_closed(self, count: int, timeout: float = 30.0) -> None:
-        """Wait until ``count`` sessions are recorded as ended (their counters are final)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with sqlite3.connect(Path(self.dir) / "db.sqlite3") as db:
-                ended = db.execute(
-                    "select count(*) from voice_voicesession where ended_at is not null"
-                ).fetchone()[0]
-            if ended >= count:
-                return
-            time.sleep(0.1)  # polling the database for a condition, bounded by the deadline
-        raise TimeoutError(f"only {ended} of {count} sessions were closed")
-
     def __exit__(self, *exc: object) -> None:
         stop(self.process)

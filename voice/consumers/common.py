@@ -11,11 +11,13 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from voice.protocol import CLOSE_NORMAL
+from voice.engines import create_engine
+from voice.protocol import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_RATE_LIMITED
 from voice.services.client_ip import client_ip_from_scope
 from voice.services.live import session_group
 from voice.services.ratelimit import check_connection
 from voice.services.sessions import may_use_session_id
+from voice.session import VoiceSession
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,34 @@ class SessionControl(AsyncWebsocketConsumer):
     session: Any = None
     control_group: str | None = None
     ending: asyncio.Task[None] | None = None
+
+    async def open_session(self, transport: str, *, explicit_turns: bool) -> bool:
+        """Apply the connection limits, then open a ``VoiceSession``; False if the socket closed."""
+        if not await admit_connection(self.scope):
+            await self.close(CLOSE_RATE_LIMITED)
+            return False
+        user_id = user_id_of(self.scope)
+        session_id = await choose_session_id(proposed_session_id(self.scope), user_id)
+        self.session = VoiceSession(
+            engine=create_engine(),
+            sink=self.deliver,
+            transport=transport,
+            user_id=user_id,
+            client_ip=client_ip_from_scope(self.scope),
+            session_id=session_id,
+            explicit_turns=explicit_turns,
+        )
+        try:
+            await self.session.open()
+        except Exception:
+            logger.exception("could not open session %s", session_id)
+            await self.close(CLOSE_INTERNAL)
+            return False
+        await self.join_session_group(session_id)
+        return True
+
+    async def deliver(self, event: Any) -> None:
+        raise NotImplementedError
 
     async def end_session(self, close_code: int, reason: str) -> None:
         """The server ends the conversation: close the socket and release the session now.

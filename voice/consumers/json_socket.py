@@ -14,15 +14,9 @@ from voice import events as ev
 from voice import protocol as p
 from voice.consumers.common import (
     SessionControl,
-    admit_connection,
-    choose_session_id,
-    proposed_session_id,
     too_large,
-    user_id_of,
 )
-from voice.engines import create_engine
 from voice.flow import MessageRate
-from voice.services.client_ip import client_ip_from_scope
 from voice.session import VoiceSession
 from voice.wire_json import to_json_message
 
@@ -125,28 +119,9 @@ class JsonVoiceConsumer(SessionControl):
                 pass  # already authenticated: a repeated auth changes nothing
 
     async def start_session(self) -> None:
-        if not await admit_connection(self.scope):
-            await self.close(p.CLOSE_RATE_LIMITED)
-            return
-        session_id = await choose_session_id(
-            proposed_session_id(self.scope), user_id_of(self.scope)
-        )
-        self.session = VoiceSession(
-            engine=create_engine(),
-            sink=self.deliver,
-            transport="json",
-            user_id=user_id_of(self.scope),
-            client_ip=client_ip_from_scope(self.scope),
-            session_id=session_id,
-        )
-        try:
-            await self.session.open()
-        except Exception:
-            logger.exception("could not open session %s", session_id)
-            await self.close(p.CLOSE_INTERNAL)
-            return
-        await self.join_session_group(session_id)
-        await self.send_json({"type": "connected", "sessionId": str(session_id)})
+        if await self.open_session("json", explicit_turns=True):
+            assert self.session is not None
+            await self.send_json({"type": "connected", "sessionId": str(self.session.id)})
 
     async def expire_auth(self) -> None:
         await asyncio.sleep(settings.VOICE_AUTH_TIMEOUT)

@@ -13,15 +13,9 @@ from voice import protocol as p
 from voice import stream_protocol as sp
 from voice.consumers.common import (
     SessionControl,
-    admit_connection,
-    choose_session_id,
-    proposed_session_id,
     too_large,
-    user_id_of,
 )
-from voice.engines import create_engine
 from voice.flow import MessageRate
-from voice.services.client_ip import client_ip_from_scope
 from voice.session import VoiceSession
 from voice.turns import now_ms
 from voice.wire_stream import StreamWire, control, error
@@ -51,29 +45,8 @@ class StreamVoiceConsumer(SessionControl):
             settings.VOICE_FLOOD_GRACE_SECONDS,
         )
         self.last_bad_frame_notice = -BAD_FRAME_NOTICE_SECONDS
-        if not await admit_connection(self.scope):
-            await self.close(p.CLOSE_RATE_LIMITED)
-            return
-        session_id = await choose_session_id(
-            proposed_session_id(self.scope), user_id_of(self.scope)
-        )
-        self.session = VoiceSession(
-            engine=create_engine(),
-            sink=self.deliver,
-            transport="binary",
-            user_id=user_id_of(self.scope),
-            client_ip=client_ip_from_scope(self.scope),
-            session_id=session_id,
-            explicit_turns=False,
-        )
-        try:
-            await self.session.open()
-        except Exception:
-            logger.exception("could not open session %s", session_id)
-            await self.close(p.CLOSE_UPSTREAM)
-            return
-        await self.join_session_group(session_id)
-        await self.send_ready(sp.StreamFormat())
+        if await self.open_session("binary", explicit_turns=False):
+            await self.send_ready(sp.StreamFormat())
 
     async def disconnect(self, code: int) -> None:
         await self.leave_session_group()
