@@ -71,9 +71,20 @@ async def speak(ws, frames: list[bytes]) -> None:  # noqa: ANN001
 # ---- barge-in --------------------------------------------------------------------------------
 
 
-async def barge_ins(server: BenchServer, count: int) -> tuple[list[float], int]:
-    """Interrupt answers mid-stream; latency and frames that came after `barge_in`."""
-    latencies, late_frames = [], 0
+async def recv(ws, within: float = 10.0) -> str | bytes:  # noqa: ANN001
+    """The next message; a stalled conversation fails the benchmark instead of hanging it."""
+    return await asyncio.wait_for(ws.recv(), within)
+
+
+async def barge_ins(
+    server: BenchServer, count: int
+) -> tuple[list[float], list[float], list[float], int]:
+    """Interrupt answers mid-stream: time to the last audio frame, to the server's `barge_in`
+    message, the server's own stop time, and audio frames that came after `barge_in`."""
+    latencies: list[float] = []
+    confirmations: list[float] = []
+    server_side: list[float] = []
+    late_frames = 0
     ws = await open_stream(server, server.token())
     silence_frame = b"\0" * FRAME
     for _ in range(count):
@@ -81,30 +92,32 @@ async def barge_ins(server: BenchServer, count: int) -> tuple[list[float], int]:
         # Wait until an answer is streaming, then let a little of it arrive.
         audio_seen = 0
         while audio_seen < 3:
-            message = await ws.recv()
+            message = await recv(ws)
             if isinstance(message, bytes):
                 audio_seen += 1
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "barge_in"}))
         last_audio = sent
         while True:
-            message = await ws.recv()
+            message = await recv(ws)
             if isinstance(message, bytes):
                 last_audio = time.perf_counter()
-            elif json.loads(message)["type"] == "barge_in":
+            elif (confirmed := json.loads(message))["type"] == "barge_in":
                 break
         latencies.append((last_audio - sent) * 1000)
+        confirmations.append((time.perf_counter() - sent) * 1000)
+        server_side.append(confirmed["metadata"]["latency"])
         # Nothing of the old answer may follow: a ping must come back with no audio before it.
         await ws.send(json.dumps({"type": "ping", "data": "after"}))
         while True:
-            message = await ws.recv()
+            message = await recv(ws)
             if isinstance(message, bytes):
                 late_frames += 1
             elif json.loads(message)["type"] == "pong":
                 break
         await ws.send(silence_frame)
     await ws.close()
-    return latencies, late_frames
+    return latencies, confirmations, server_side, late_frames
 
 
 # ---- load ------------------------------------------------------------------------------------
@@ -156,9 +169,10 @@ def session_rows(server: BenchServer) -> list[tuple]:
         db.close()
 
 
-def run_level(sessions: int, seconds: float) -> dict[str, float]:
+def run_level(sessions: int, seconds: float, append_ms: int) -> dict[str, float]:
     with FakeProcess(**REALTIME) as fake:
         env = {
+            "VOICE_REALTIME_APPEND_MS": str(append_ms),
             "VOICE_ENGINE": "openai-realtime",
             "OPENAI_API_KEY": fake.api_key,
             "OPENAI_BASE_URL": fake.base_url,
@@ -190,6 +204,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50, 75])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--barge-ins", type=int, default=40)
+    parser.add_argument("--append-ms", type=int, default=40, help="VOICE_REALTIME_APPEND_MS")
     args = parser.parse_args()
 
     with FakeProcess(**REALTIME, reply="This answer goes on for a good while. " * 4) as fake:
@@ -199,10 +214,17 @@ def main() -> None:
             "OPENAI_BASE_URL": fake.base_url,
         }
         with BenchServer(**env) as server:
-            latencies, late = asyncio.run(barge_ins(server, args.barge_ins))
-    print(f"barge-in over {len(latencies)} interruptions (client barge_in -> last audio frame)")
-    median, p95 = statistics.median(latencies), percentile(latencies, 0.95)
-    print(f"  median {median:6.2f} ms   p95 {p95:6.2f} ms")
+            latencies, confirmed, stopped, late = asyncio.run(barge_ins(server, args.barge_ins))
+    print(f"barge-in over {len(latencies)} interruptions of streaming answers (ms)")
+    for label, values in (
+        ("client barge_in sent -> last audio frame received", latencies),
+        ("client barge_in sent -> server's barge_in received", confirmed),
+        ("server: signal -> output stopped (metadata.latency)", stopped),
+    ):
+        print(
+            f"  {label:52s} median {statistics.median(values):6.2f}"
+            f"  p95 {percentile(values, 0.95):6.2f}"
+        )
     print(f"  audio frames after the server's barge_in message: {late}")
 
     print(
@@ -211,7 +233,7 @@ def main() -> None:
     print(" sessions  dropped  relay p50  relay p99  ping p99  CPU s/min audio  closed early")
     best = 0
     for sessions in args.sessions:
-        r = run_level(sessions, args.seconds)
+        r = run_level(sessions, args.seconds, args.append_ms)
         ok = (
             r["dropped"] == 0
             and r["relay_p99"] < 50

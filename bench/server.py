@@ -45,6 +45,9 @@ class BenchServer:
             "VOICE_MAX_SESSIONS_PER_USER": "10000",
             "VOICE_MAX_SESSIONS_PER_IP": "10000",
             "VOICE_CONNECTIONS_PER_MINUTE_PER_IP": "100000",
+            "VOICE_CONNECTIONS_PER_MINUTE_PER_USER": "100000",
+            "VOICE_UTTERANCES_PER_MINUTE": "100000",
+            "VOICE_AUDIO_SECONDS_PER_DAY": "10000000",
             **env,
         }
         self.env.pop("DATABASE_URL", None)

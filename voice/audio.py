@@ -46,16 +46,32 @@ class Resampler:
 class PcmDecoder:
     """PCM16 little-endian mono at ``rate`` -> engine PCM."""
 
+    # Resampling costs mostly per call: 20 ms frames are converted two at a time. Engines send
+    # upstream in 40 ms pieces anyway; ``flush`` hands over a held frame at the end of a turn.
+    BATCH_MS = 40
+
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._resampler = None if rate == ENGINE_SAMPLE_RATE else Resampler()
+        self._batch_bytes = rate * 2 * self.BATCH_MS // 1000
+        self._held = b""
 
     def decode(self, data: bytes) -> bytes:
         if len(data) % 2:
             raise BadAudioError("PCM16 audio must have an even number of bytes")
         if self._resampler is None:
             return data
-        return self._resampler.convert(pcm_frame(data, self.rate))
+        self._held += data
+        if len(self._held) < self._batch_bytes:
+            return b""
+        return self.flush()
+
+    def flush(self) -> bytes:
+        """Convert whatever is held back."""
+        held, self._held = self._held, b""
+        if not held or self._resampler is None:
+            return held
+        return self._resampler.convert(pcm_frame(held, self.rate))
 
 
 class OpusDecoder:

@@ -40,7 +40,8 @@ class InputAudio:
     async def drain(self) -> tuple[bytes, str | None]:
         """Everything decoded so far, and an error if the utterance held no decodable audio."""
         if self._webm is None:
-            return b"", None
+            held = self._inline.flush() if isinstance(self._inline, PcmDecoder) else b""
+            return held, None
         await asyncio.to_thread(self._webm.drained)
         pcm = self._take()
         with self._lock:
@@ -54,6 +55,8 @@ class InputAudio:
     def restart(self) -> None:
         """A new utterance: drop decoded audio not yet used."""
         self._take()
+        if isinstance(self._inline, PcmDecoder):
+            self._inline.flush()
         self._fed = self._produced = 0
 
     def close(self) -> None:

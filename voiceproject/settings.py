@@ -229,6 +229,9 @@ VOICE_TRANSCRIBE_MODEL = env_str("VOICE_TRANSCRIBE_MODEL", "gpt-4o-transcribe")
 VOICE_CHAT_MODEL = env_str("VOICE_CHAT_MODEL", "gpt-4o-mini")
 VOICE_TTS_MODEL = env_str("VOICE_TTS_MODEL", "gpt-4o-mini-tts")
 VOICE_DEFAULT_VOICE = env_str("VOICE_DEFAULT_VOICE", "alloy")
+# Audio per Realtime append: smaller finds the end of speech sooner, larger costs less CPU
+# per session (bench/realtime_append.py, bench/realtime_stream.py).
+VOICE_REALTIME_APPEND_MS = env_int("VOICE_REALTIME_APPEND_MS", 40, minimum=10)
 VOICE_INSTRUCTIONS = env_str(
     "VOICE_INSTRUCTIONS",
     "You are a helpful voice assistant for this website. Answer briefly, in plain spoken "

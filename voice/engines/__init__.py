@@ -50,7 +50,10 @@ def create_engine(name: str | None = None) -> Engine:
         from voice.engines.openai_realtime import OpenAIRealtimeEngine
 
         return OpenAIRealtimeEngine(
-            openai_client(), model=settings.VOICE_REALTIME_MODEL, owns_client=False
+            openai_client(),
+            model=settings.VOICE_REALTIME_MODEL,
+            append_ms=settings.VOICE_REALTIME_APPEND_MS,
+            owns_client=False,
         )
     if name == "local":
         from voice.engines.local_engine import LocalEngine
