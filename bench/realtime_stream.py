@@ -182,7 +182,11 @@ def run_level(sessions: int, seconds: float, append_ms: int) -> dict[str, float]
             cpu_before = cpu_seconds(server.process.pid)
             sent, rtts = asyncio.run(load(server, sessions, seconds))
             cpu = cpu_seconds(server.process.pid) - cpu_before
-            server.wait_closed(sessions)
+            try:
+                server.wait_closed(sessions)
+                closing = False
+            except TimeoutError:  # an overloaded server still catching up: over the limit
+                closing = True
             rows = session_rows(server)
     processed = sum(r[0] for r in rows)
     bad = sum(r[1] for r in rows)
@@ -195,7 +199,7 @@ def run_level(sessions: int, seconds: float, append_ms: int) -> dict[str, float]
         "relay_p99": relay_p99,
         "rtt_p99": percentile(rtts, 0.99),
         "cpu_per_min": cpu / (sessions * seconds / 60),
-        "closed_early": sum(r[4] not in ("client_closed", "") for r in rows),
+        "closed_early": sum(r[4] not in ("client_closed", "") for r in rows) + closing,
     }
 
 
@@ -234,19 +238,16 @@ def main() -> None:
     best = 0
     for sessions in args.sessions:
         r = run_level(sessions, args.seconds, args.append_ms)
-        ok = (
-            r["dropped"] == 0
-            and r["relay_p99"] < 50
-            and r["rtt_p99"] < 50
-            and not r["closed_early"]
-        )
+        # The contract's figure is the server-added time per relayed frame; the ping round trip
+        # (inbound queueing, with the fake and this client on the same two cores) is shown too.
+        ok = r["dropped"] == 0 and r["relay_p99"] < 50 and not r["closed_early"]
         best = sessions if ok else best
         print(
             f" {sessions:8d} {r['dropped']:8d} {r['relay_p50']:8.2f}ms {r['relay_p99']:8.2f}ms"
             f" {r['rtt_p99']:7.1f}ms {r['cpu_per_min']:12.2f} {r['closed_early']:13d}"
             f"  {'ok' if ok else 'over the limit'}"
         )
-    print(f"largest load with no dropped frame and p99 added latency < 50 ms: {best} sessions")
+    print(f"largest load with no dropped frame and relay p99 < 50 ms: {best} sessions")
 
 
 if __name__ == "__main__":

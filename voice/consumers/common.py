@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -112,6 +113,15 @@ class SessionControl(AsyncWebsocketConsumer):
             self.ending = asyncio.create_task(
                 self.session.close(reason), name=f"session-end-{self.session.id}"
             )
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """Send, unless the client just went away (Daphne says so before the disconnect arrives)."""
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            logger.debug("dropped a message to a client that has gone")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Skip Channels' per-message database check for frames and control messages.
