@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "artifacts" / "console"
-# How fast a change on B must reach the page on A (issue 6: within one second).
+# How fast a change on B must reach the page on A (the console promises within one second).
 LIVE_MS = 1000
 PAGE_MS = 10_000  # page loads and log-in
 VOICE_TIMEOUT = 10

@@ -261,7 +261,7 @@ VOICE_ALLOWED_ORIGINS = env_list("VOICE_ALLOWED_ORIGINS", [])
 VOICE_HEARTBEAT_SECONDS = env_float("VOICE_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 VOICE_SESSION_STALE_SECONDS = env_float("VOICE_SESSION_STALE_SECONDS", 45.0, minimum=1.0)
 
-# ---- rate limits, ephemeral keys, upstream retries (issue 5) ---------------------------------
+# ---- rate limits, ephemeral keys, upstream retries -------------------------------------------
 # Fixed windows aligned to the Unix epoch (voice/services/ratelimit.py).
 VOICE_KEYS_PER_MINUTE_PER_IP = env_int("VOICE_KEYS_PER_MINUTE_PER_IP", 60, minimum=1)
 VOICE_CONNECTIONS_PER_MINUTE_PER_USER = env_int(
@@ -281,10 +281,8 @@ VOICE_KEY_MINT_BACKOFF = env_float("VOICE_KEY_MINT_BACKOFF", 0.5, minimum=0.0)
 # Circuit breaker around the AI service (state shared through the cache: Redis when set).
 VOICE_CIRCUIT_FAILURES = env_int("VOICE_CIRCUIT_FAILURES", 5, minimum=1)
 VOICE_CIRCUIT_COOLDOWN_SECONDS = env_float("VOICE_CIRCUIT_COOLDOWN_SECONDS", 30.0, minimum=0.1)
-# ---- end of issue 5 settings -----------------------------------------------------------------
 
-# ---- operator console and metrics (issue 6) --------------------------------------------------
+# ---- operator console and metrics ------------------------------------------------------------
 # GET /metrics (Prometheus): empty = staff only (JWT or admin session); set = a scraper may also
 # send `Authorization: Bearer <this token>`. /api/metrics is always staff only.
 VOICE_METRICS_TOKEN = env_str("VOICE_METRICS_TOKEN")
-# ---- end of issue 6 settings -----------------------------------------------------------------

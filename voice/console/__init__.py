@@ -1,1 +1,1 @@
-"""The operator console: live sessions, latency views, server metrics (issue 6)."""
+"""The operator console: live sessions, latency views, server metrics."""

@@ -1,1 +1,1 @@
-"""The bundled voice page served at ``/`` (issue 7)."""
+"""The bundled voice page served at ``/``."""
