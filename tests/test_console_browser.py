@@ -21,23 +21,14 @@ from django.test import Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.browser import CHROMIUM
+from tests.browser import HEADLESS_ARGS as CHROMIUM_ARGS
 from tests.conftest import token_for
 from tests.servers import ROOT, DaphneServer
 from voice.models import VoiceSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "artifacts" / "console"
 # How fast a change on B must reach the page on A (the console promises within one second).
 LIVE_MS = 1000

@@ -8,7 +8,6 @@ with the reason when the browser or Playwright is missing.
 
 from __future__ import annotations
 
-import os
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,24 +17,17 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 
+from tests.browser import CHROMIUM, HEADLESS_ARGS
 from tests.servers import ROOT, DaphneServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = Path(os.environ.get("VOICE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "artifacts"
 TIMEOUT_MS = 15_000
 MIC_RATE = 48_000
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS_ARGS,
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
