@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from functools import cache
 
-from voice.engines.base import EngineEvent, SessionConfig
+from voice.engines.base import EngineEvent
 from voice.local.audio import resample_pcm16, silence
 from voice.local.tts import get_synthesizer
 
 HINTS = ("Pricing", "Careers", "Documentation", "Security", "Blog", "Contact")
 TEST_VOICE = "en-us"  # the espeak voice pocketsphinx hears most reliably
 EVENT_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class HintedConfig(SessionConfig):
-    """``SessionConfig`` plus the ``hints`` field the local engine reads when present."""
-
-    hints: tuple[str, ...] = ()
 
 
 @cache

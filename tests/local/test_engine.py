@@ -13,7 +13,6 @@ import pytest_asyncio
 from tests.local import (
     EVENT_TIMEOUT,
     HINTS,
-    HintedConfig,
     collect_until,
     utterance,
     word_overlap,
@@ -23,6 +22,7 @@ from voice.engines.base import (
     Engine,
     EngineEvent,
     ResponseDone,
+    SessionConfig,
     SpeechStarted,
     SpeechStopped,
     TextDelta,
@@ -61,7 +61,7 @@ async def started() -> AsyncIterator[Started]:
     async def start(turns: bool = True, **options: Any) -> tuple[LocalEngine, Any]:
         engine = LocalEngine(**options)
         turn = TurnDetection() if turns else None
-        await engine.start(HintedConfig(session_id="t", turn_detection=turn, hints=HINTS))
+        await engine.start(SessionConfig(session_id="t", turn_detection=turn, hints=HINTS))
         engines.append(engine)
         return engine, engine.events()
 
@@ -197,7 +197,7 @@ async def test_update_adds_new_site_words(started: Started) -> None:
     engine, events = await started()
 
     hints = (*HINTS, "Vocalis")
-    await engine.update(HintedConfig(session_id="t", turn_detection=TurnDetection(), hints=hints))
+    await engine.update(SessionConfig(session_id="t", turn_detection=TurnDetection(), hints=hints))
     await say(engine, "tell me about vocalis")
     call = (await collect_until(events, lambda e: isinstance(e, ToolCall)))[-1]
 
