@@ -1,13 +1,14 @@
 """Time to first audio on the openai-pipeline engine, against the fake with realistic delays.
 
-    python bench/pipeline.py [--turns 15]
+    python bench/pipeline.py [--turns 15] [--hops]
 
 Prints, over spoken turns sent at real-time pace through a real Daphne process:
 - the median time to first audio after ``stop_listening``, and the server-added part of it
   (minus the fake's configured STT, first-token and speech first-byte delays);
 - for a three-sentence reply, the same time the original design's way (transcribe the whole
   utterance, then the whole reply, then the whole speech) beside ours, and their ratio;
-- upstream audio bytes per second of speech, uploaded for transcription.
+- upstream audio bytes per second of speech, uploaded for transcription;
+- with ``--hops``, the server-added time hop by hop, between timestamps the fake records.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,27 +52,27 @@ def engine_env(fake: FakeProcess | FakeOpenAI) -> dict[str, str]:
     }
 
 
-async def one_turn(ws, audio: list[bytes]) -> float:  # noqa: ANN001
-    """Speak at real-time pace; seconds from stop_listening to the first audio chunk."""
+async def one_turn(ws, audio: list[bytes]) -> tuple[float, float]:  # noqa: ANN001
+    """Speak at real-time pace; the monotonic times of stop_listening and the first audio."""
     await ws.send(json.dumps({"type": "start_listening"}))
     for chunk in audio:
         await ws.send(json.dumps({"type": "audio_chunk", "data": base64.b64encode(chunk).decode()}))
         await asyncio.sleep(CHUNK_SECONDS)  # a microphone delivers audio in real time
     await ws.send(json.dumps({"type": "stop_listening"}))
-    stopped = time.perf_counter()
+    stopped = time.monotonic()
     first_audio = None
     while True:
         message = json.loads(await ws.recv())
         if message["type"] == "audio_chunk" and first_audio is None:
-            first_audio = time.perf_counter()
+            first_audio = time.monotonic()
         if message["type"] == "error":
             raise RuntimeError(message)
         if message["type"] == "audio_complete":
             assert first_audio is not None
-            return first_audio - stopped
+            return stopped, first_audio
 
 
-async def ours(server: BenchServer, turns: int) -> list[float]:
+async def ours(server: BenchServer, turns: int) -> list[tuple[float, float]]:
     audio = chunks(tone(UTTERANCE_SECONDS), int(24000 * 2 * CHUNK_SECONDS))
     settings = {"audioFormat": "pcm16", "sampleRate": 24000, "outputFormat": "pcm16"}
     async with connect(f"{server.ws_url}/api/voice/ws", max_size=None) as ws:
@@ -135,14 +137,46 @@ def measure(turns: int, pacing: dict[str, int]) -> tuple[list[float], list[float
     flags = {**DELAYS, **pacing, "transcript": TRANSCRIPT, "reply": REPLY}
     with FakeProcess(**flags) as fake:
         with BenchServer(**engine_env(fake)) as server:
-            ttfa = asyncio.run(ours(server, turns))
+            ttfa = [first - stopped for stopped, first in asyncio.run(ours(server, turns))]
         baseline = asyncio.run(original_design(fake, turns))
     return ttfa, baseline
+
+
+def hops(turns: int) -> dict[str, float]:
+    """Median ms of each hop between the client's and the fake's timestamps, no pacing."""
+    # The fake runs in this process here so that it records when each request arrived and when
+    # its first byte left; all three processes read the same monotonic clock.
+    with FakeOpenAI() as fake, BenchServer(**engine_env(fake)) as server:
+        for name, value in {**DELAYS, **NO_PACING}.items():
+            setattr(fake.config, name, value)
+        fake.config.transcript, fake.config.reply = TRANSCRIPT, REPLY
+        marks = asyncio.run(ours(server, turns))
+        requests = fake.requests
+    rows = [turn_hops(stopped, first, requests) for stopped, first in marks]
+    return {name: statistics.median(row[name] for row in rows) * 1000 for name in rows[0]}
+
+
+def turn_hops(stopped: float, first: float, requests: list[Any]) -> dict[str, float]:
+    def arrived(endpoint: str) -> list[Any]:
+        return [r for r in requests if r.endpoint == endpoint and stopped < r.received_at < first]
+
+    chat, speech = arrived("chat/completions")[0], arrived("audio/speech")[0]
+    stt = [r for r in arrived("audio/transcriptions") if r.received_at < chat.received_at][-1]
+    configured = sum(DELAYS.values()) / 1000
+    answered = [r.first_byte_at - r.received_at for r in (stt, chat, speech)]
+    return {
+        "stop_listening -> transcription request": stt.received_at - stopped,
+        "transcript -> chat request": chat.received_at - stt.first_byte_at,
+        "first token -> speech request": speech.received_at - chat.first_byte_at,
+        "first speech byte -> audio at the client": first - speech.first_byte_at,
+        "the fake, beyond its configured delays": sum(answered) - configured,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=15)
+    parser.add_argument("--hops", action="store_true", help="also time each hop of the path")
     args = parser.parse_args()
 
     ttfa, _ = measure(args.turns, NO_PACING)
@@ -161,6 +195,10 @@ def main() -> None:
     print(f"  original / ours                         {theirs_ms / ours_ms:8.2f} x")
     print(f"  upstream audio for transcription        {per_second:8.0f} bytes/s of speech")
     print(f"  speech uploaded per second spoken       {coverage:8.2f} s")
+    if args.hops:
+        print("  server-added time by hop (no pacing; fake in the bench process)")
+        for name, ms in hops(args.turns).items():
+            print(f"    {name:<41} {ms:6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -123,7 +123,9 @@ class FakeProcess:
     def __enter__(self) -> FakeProcess:
         command = [sys.executable, "-m", "tests.fakes.openai_server", f"--port={self.port}"]
         self.process = subprocess.Popen(
-            [*command, "--no-record", "--log-level=WARNING", *self.flags], cwd=ROOT
+            [*command, "--no-record", "--log-level=WARNING", *self.flags],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,  # it prints its address, which the bench already knows
         )
         wait_for_port(self.port, self.process)
         return self

@@ -38,11 +38,10 @@ class Recorder:
 
         def run_and_report(*inner: Any) -> None:
             try:
-                result = func(*inner)
+                outcome: tuple[Any, BaseException | None] = (func(*inner), None)
             except Exception as exc:  # handed to the awaiting caller
-                done.get_loop().call_soon_threadsafe(done.set_exception, exc)
-            else:
-                done.get_loop().call_soon_threadsafe(done.set_result, result)
+                outcome = (None, exc)
+            done.get_loop().call_soon_threadsafe(_settle, done, *outcome)
 
         self._calls.put_nowait((run_and_report, args, False))
         return await done
@@ -62,3 +61,12 @@ class Recorder:
                     await database_sync_to_async(func)(*args)
             except Exception:
                 logger.exception("recording failed: %s", getattr(func, "__name__", func))
+
+
+def _settle(done: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if done.done():
+        return  # the caller was cancelled meanwhile (its session closed): nobody waits
+    if exc is not None:
+        done.set_exception(exc)
+    else:
+        done.set_result(result)

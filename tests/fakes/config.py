@@ -23,7 +23,7 @@ class FakeConfig:
     transcript_queue: list[str] = field(default_factory=list)
     reply_queue: list[str] = field(default_factory=list)
 
-    # STT / LLM / TTS REST timing.
+    # STT / LLM / TTS REST timing. The first answer comes this long after the request arrived.
     stt_delay_ms: float = 10
     stt_delta_interval_ms: float = 2
     chat_first_token_ms: float = 10

@@ -34,6 +34,7 @@ class RecordedRequest:
     retry_count: int | None = None  # from x-stainless-retry-count
     received_at: float = field(default_factory=time.monotonic)
     status: int | None = None  # filled in once answered
+    first_byte_at: float | None = None  # when the first body chunk of a stream was written
     audio_seconds: float | None = None  # decoded duration of an uploaded audio file
 
     @property

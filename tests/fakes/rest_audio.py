@@ -20,7 +20,7 @@ from .audio import (
 from .errors import json_error
 from .records import FilePart, RecordedRequest
 from .script import count_tokens, split_words
-from .streaming import FaultyStream, StreamCutError
+from .streaming import FaultyStream, StreamCutError, wait_from_arrival
 
 if TYPE_CHECKING:
     from .openai_server import FakeOpenAI
@@ -75,7 +75,7 @@ class Transcriptions:
         text = self.fake.config.next_transcript()
         usage = _stt_usage(model, record.audio_seconds, text, str(form.get("prompt") or ""))
         logprobs = "logprobs" in _as_list(form.get("include[]"))
-        await asyncio.sleep(self.fake.config.stt_delay_ms / 1000)
+        await wait_from_arrival(request, self.fake.config.stt_delay_ms)
         if form.get("stream") == "true" and model != "whisper-1":  # whisper-1 ignores stream
             return await self._stream(request, text, usage, logprobs)
         return _transcript_response(text, response_format, usage, record.audio_seconds)
@@ -143,7 +143,7 @@ class Speech:
         self, stream: FaultyStream, data: bytes, sse: bool, usage: dict[str, Any]
     ) -> None:
         config = self.fake.config
-        await asyncio.sleep(config.tts_first_byte_ms / 1000)
+        await wait_from_arrival(stream.request, config.tts_first_byte_ms)
         size = max(1, config.tts_chunk_bytes)
         for offset in range(0, len(data), size):
             if offset:

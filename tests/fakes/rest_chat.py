@@ -13,7 +13,7 @@ from .errors import json_error
 from .ids import new_id
 from .records import RecordedRequest
 from .script import TextPlan, ToolCallPlan, count_tokens, plan_turn, split_fixed, split_words
-from .streaming import FaultyStream, StreamCutError
+from .streaming import FaultyStream, StreamCutError, wait_from_arrival
 
 if TYPE_CHECKING:
     from .openai_server import FakeOpenAI
@@ -48,7 +48,7 @@ class ChatCompletions:
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return await self._stream(request, chunk, include_usage)
-        await asyncio.sleep(self.fake.config.chat_first_token_ms / 1000)
+        await wait_from_arrival(request, self.fake.config.chat_first_token_ms)
         return web.json_response(chunk.completion())
 
     async def _stream(
@@ -58,7 +58,7 @@ class ChatCompletions:
         stream = FaultyStream(request, self.fake.take_stream_fault("chat"))
         await stream.start("text/event-stream")
         try:
-            await asyncio.sleep(config.chat_first_token_ms / 1000)
+            await wait_from_arrival(request, config.chat_first_token_ms)
             for i, data in enumerate(chunk.stream_chunks(include_usage)):
                 if i > 1:
                     await asyncio.sleep(config.chat_token_interval_ms / 1000)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
 
 from .faults import StreamFault
+from .records import RECORD_KEY
 
 logger = logging.getLogger(__name__)
+
+
+async def wait_from_arrival(request: web.Request, delay_ms: float) -> None:
+    """Wait until ``delay_ms`` after the request arrived.
+
+    A configured latency is the service's whole time to answer, so the fake's own work on the
+    request (parsing the upload, decoding it, synthesizing speech) counts towards it.
+    """
+    remaining = request[RECORD_KEY].received_at + delay_ms / 1000 - time.monotonic()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
 
 
 class StreamCutError(Exception):
@@ -58,6 +72,8 @@ class FaultyStream:
         if self.fault and self.sent >= self.fault.after:
             await self._apply_fault()
             return False
+        if not self.sent:
+            self.request[RECORD_KEY].first_byte_at = time.monotonic()
         await self.response.write(payload)
         self.sent += 1
         return True

@@ -197,6 +197,38 @@ async def test_speech_is_real_audio_in_the_requested_format(client: AsyncOpenAI,
 
 
 @pytest.mark.asyncio
+async def test_first_answers_come_the_configured_latency_after_arrival(
+    fake: FakeOpenAI, client: AsyncOpenAI
+):
+    fake.config.stt_delay_ms = fake.config.chat_first_token_ms = 150
+    fake.config.tts_first_byte_ms = 150
+    wav = encode_audio(tone_pcm16(500), "wav")
+
+    stream = await client.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=("turn.wav", wav, "audio/wav"), stream=True
+    )
+    [event async for event in stream]
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    [chunk async for chunk in stream]
+    async with client.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="alloy", input="Hello there.", response_format="pcm"
+    ) as response:
+        await response.read()
+
+    requests = fake.requests
+    assert [r.endpoint for r in requests] == [
+        "audio/transcriptions",
+        "chat/completions",
+        "audio/speech",
+    ]
+    for request in requests:
+        assert request.first_byte_at is not None
+        assert request.first_byte_at - request.received_at >= 0.150
+
+
+@pytest.mark.asyncio
 async def test_speech_rejects_input_over_4096_characters(client: AsyncOpenAI):
     with pytest.raises(openai.BadRequestError) as raised:
         await client.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input="a" * 4097)

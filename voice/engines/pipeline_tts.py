@@ -1,8 +1,9 @@
 """Sentence-by-sentence speech for the pipeline engine.
 
-Each complete sentence goes to the speech endpoint at once, so the first audio never waits for
-the whole reply. The next sentence is requested while the current one plays out, and the audio
-is delivered strictly in sentence order.
+The first complete sentence goes to the speech endpoint at once, so the first audio never waits
+for the whole reply. Each later sentence is requested once the audio of the one before it starts
+to arrive: long before it is needed, yet without its request competing with those first frames
+for the event loop. Audio is delivered strictly in sentence order, as it arrives.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ logger = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+")
 MIN_SENTENCE_CHARS = 12  # "Dr. Smith" and "Hi." do not make a sentence on their own
 MAX_INPUT_CHARS = 4096  # the speech endpoint's limit
-CHUNK_BYTES = 4800  # 100 ms of PCM16 at 24 kHz
 PREFETCH = 2  # sentences synthesized ahead of the one being delivered
+# After the sentence before it starts to arrive, so that sentence's first frames are on their
+# way to the client before this request is built; its audio is still far from needed.
+NEXT_REQUEST_DELAY = 0.02
 
 
 _Sentence = tuple["asyncio.Queue[bytes | None]", "asyncio.Task[None]"]
@@ -59,6 +62,7 @@ class SpeechQueue:
         self._pending: asyncio.Queue[_Sentence | None] = asyncio.Queue()
         self._slots = asyncio.Semaphore(PREFETCH)
         self._tasks: list[asyncio.Task[None]] = []
+        self._last_arriving: asyncio.Event | None = None  # the latest sentence's audio began
         self.characters = 0
 
     def say(self, sentence: str) -> None:
@@ -66,7 +70,9 @@ class SpeechQueue:
         chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.characters += len(sentence)
         name = f"tts-{len(self._tasks)}"
-        task = asyncio.create_task(self._synthesize(sentence, chunks), name=name)
+        after, self._last_arriving = self._last_arriving, asyncio.Event()
+        work = self._synthesize(sentence, chunks, after, self._last_arriving)
+        task = asyncio.create_task(work, name=name)
         self._tasks.append(task)
         self._pending.put_nowait((chunks, task))
 
@@ -85,8 +91,17 @@ class SpeechQueue:
         for task in self._tasks:
             task.cancel()
 
-    async def _synthesize(self, sentence: str, chunks: asyncio.Queue[bytes | None]) -> None:
+    async def _synthesize(
+        self,
+        sentence: str,
+        chunks: asyncio.Queue[bytes | None],
+        after: asyncio.Event | None,
+        arriving: asyncio.Event,
+    ) -> None:
         try:
+            if after is not None:
+                await after.wait()
+                await asyncio.sleep(NEXT_REQUEST_DELAY)
             async with self._slots:
                 async with self.client.audio.speech.with_streaming_response.create(
                     model=self.model,
@@ -96,12 +111,14 @@ class SpeechQueue:
                     speed=self.speed,
                 ) as response:
                     carry = b""
-                    async for data in response.iter_bytes(CHUNK_BYTES):
+                    async for data in response.iter_bytes():
+                        arriving.set()
                         data = carry + data
-                        # Keep whole samples: a chunk boundary may split one.
+                        # Keep whole samples: a network read may split one.
                         cut = len(data) - len(data) % 2
                         carry = data[cut:]
                         if cut:
                             chunks.put_nowait(data[:cut])
         finally:
+            arriving.set()
             chunks.put_nowait(None)
