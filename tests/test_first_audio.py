@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openai import AsyncOpenAI
 
-from voice.engines.pipeline_tts import SpeechQueue
+from voice.engines.pipeline_tts import MAX_CHUNK_BYTES, SpeechQueue
 
 FIRST = "We open at nine every morning."
 SECOND = "We close at five in the evening."
@@ -41,6 +41,21 @@ async def test_speech_is_relayed_as_it_arrives_not_in_fixed_blocks(
 
     # Each piece the service sends is passed on at once, not held back to fill a larger block.
     assert len(chunks[0]) <= 4000
+    assert all(len(chunk) % 2 == 0 for chunk in chunks)
+    assert sum(map(len, chunks)) == pytest.approx(len(FIRST) * 0.060 * 48_000, abs=2)
+
+
+async def test_a_large_read_is_relayed_in_pieces_of_at_most_100_ms(
+    fake_openai: Any, client: AsyncOpenAI
+) -> None:
+    fake_openai.config.tts_chunk_bytes = 48_000  # a second of speech in one piece
+    speech = SpeechQueue(client, "gpt-4o-mini-tts", "alloy", 1.0)
+
+    speech.say(FIRST)
+    speech.end()
+    chunks = await spoken(speech)
+
+    assert max(map(len, chunks)) == MAX_CHUNK_BYTES
     assert all(len(chunk) % 2 == 0 for chunk in chunks)
     assert sum(map(len, chunks)) == pytest.approx(len(FIRST) * 0.060 * 48_000, abs=2)
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+")
 MIN_SENTENCE_CHARS = 12  # "Dr. Smith" and "Hi." do not make a sentence on their own
 MAX_INPUT_CHARS = 4096  # the speech endpoint's limit
+MAX_CHUNK_BYTES = 4800  # 100 ms of PCM16 at 24 kHz: a large network read is relayed in pieces
 PREFETCH = 2  # sentences synthesized ahead of the one being delivered
 # After the sentence before it starts to arrive, so that sentence's first frames are on their
 # way to the client before this request is built; its audio is still far from needed.
@@ -117,8 +118,8 @@ class SpeechQueue:
                         # Keep whole samples: a network read may split one.
                         cut = len(data) - len(data) % 2
                         carry = data[cut:]
-                        if cut:
-                            chunks.put_nowait(data[:cut])
+                        for start in range(0, cut, MAX_CHUNK_BYTES):
+                            chunks.put_nowait(data[start : min(cut, start + MAX_CHUNK_BYTES)])
         finally:
             arriving.set()
             chunks.put_nowait(None)
