@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 from collections.abc import Iterator
 
@@ -33,6 +35,12 @@ def on_socket(fake: FakeOpenAI, connection: int) -> list[dict]:
 
 def failures(events: list) -> list[EngineFailure]:
     return [e for e in events if isinstance(e, EngineFailure)]
+
+
+def appended(fake: FakeOpenAI, connection: int) -> bytes:
+    """The user audio one socket received, decoded."""
+    appends = sent(fake, "input_audio_buffer.append", connection)
+    return b"".join(base64.b64decode(e["audio"]) for e in appends)
 
 
 # ---- transient drops --------------------------------------------------------------------------
@@ -87,7 +95,8 @@ async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
     async with running(fake, retry=slow) as (engine, inbox):
         await engine.send_text("first")
         cut = await inbox.until(EngineFailure)
-        await speak(engine, tone_pcm16(200))  # while reconnecting: dropped
+        spoken = tone_pcm16(200)
+        await speak(engine, spoken)  # while reconnecting: kept for the new socket
         await fake.wait_for(lambda: len(on_socket(fake, 1)) >= 2)
         await engine.send_text("second")
         events = await inbox.until(ResponseDone)
@@ -96,9 +105,64 @@ async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
     assert cut[-2].status == "failed" and cut[-1].fatal is False
     # The failed answer is not replayed: the user never got it.
     assert texts_created(fake, 1) == [("user", "first"), ("user", "second")]
-    assert engine.dropped_audio_ms == 200
-    assert sent(fake, "input_audio_buffer.append") == []
+    assert engine.dropped_audio_ms == 0
+    assert sent(fake, "input_audio_buffer.append", 0) == []
+    assert appended(fake, 1) == spoken
     assert events[-1].status == "completed"
+
+
+# ---- an utterance across a drop -----------------------------------------------------------
+
+
+async def test_an_utterance_spoken_across_a_drop_reaches_the_new_socket_whole(fake: FakeOpenAI):
+    fake.ws_drop(after="session.updated", nth=2)  # answering our second session.update
+    slow = RetryPolicy(attempts=3, initial_s=0.2, max_s=0.2)
+    spoken = tone_pcm16(300)
+    async with running(fake, retry=slow) as (engine, inbox):
+        await speak(engine, spoken)
+        await engine.update(SessionConfig(session_id="across", instructions="Be brief."))
+        frame = tone_pcm16(20)
+        while not on_socket(fake, 1):  # the microphone goes on while the engine reconnects
+            await engine.send_audio(frame)
+            spoken += frame
+            await asyncio.sleep(0.02)  # a microphone's pace
+        tail = tone_pcm16(100)
+        await speak(engine, tail)
+        spoken += tail
+        await engine.commit()
+        events = await inbox.until(ResponseDone)
+
+    # The service lost the first socket's input buffer: the new one got all of the utterance.
+    assert appended(fake, 1) == spoken
+    assert len(spoken) > len(tone_pcm16(400))  # some of it while the engine was reconnecting
+    assert [e["type"] for e in on_socket(fake, 1)][-2:] == [
+        "input_audio_buffer.commit",
+        "response.create",
+    ]
+    assert [e.text for e in events if isinstance(e, TranscriptFinal)] == [fake.config.transcript]
+    assert events[-1].status == "completed"
+    assert engine.dropped_audio_ms == 0
+    assert failures(inbox.seen) == []
+
+
+async def test_a_commit_the_service_never_confirmed_is_made_again_after_a_drop(
+    fake: FakeOpenAI,
+):
+    # The socket dies as the commit is sent: whether it reached the service or not, the
+    # utterance is answered on the new socket, and the session is not left waiting.
+    fake.ws_drop(after="session.updated", nth=2)
+    spoken = tone_pcm16(300)
+    async with running(fake) as (engine, inbox):
+        await speak(engine, spoken)
+        await engine.update(SessionConfig(session_id="commit", instructions="Be brief."))
+        await engine.commit()
+        events = await inbox.until(ResponseDone)
+
+    assert appended(fake, 1) == spoken
+    assert len(sent(fake, "input_audio_buffer.commit", 1)) == 1
+    assert [e.text for e in events if isinstance(e, TranscriptFinal)] == [fake.config.transcript]
+    assert events[-1].status == "completed"
+    assert failures(inbox.seen) == []
 
 
 async def test_session_expiry_reconnects_transparently(fake: FakeOpenAI):

@@ -1,7 +1,9 @@
 """The ``openai-realtime`` engine: one GA Realtime WebSocket carries the whole conversation.
 
 Server events are translated in ``realtime_events``; this module owns the connection: setup,
-client events, barge-in, and reconnecting with the conversation replayed.
+client events, barge-in, and reconnecting with the conversation replayed. Audio the user spoke
+that the service had not yet committed when its socket dropped, and audio spoken while the
+engine reconnects, is sent again to the new socket: an utterance survives a reconnect.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_APPEND_MS = 40  # bench/realtime_append.py measures the trade-off
 MIN_COMMIT_MS = 100  # the service rejects a commit of less audio
+REPLAY_MS = 10_000  # at most this much user audio is sent again after a reconnect
+IDLE_REPLAY_MS = 1_000  # with server VAD and nobody speaking, only a lead-in is worth resending
+REPLAY_APPEND_MS = 1_000  # resent audio goes out in larger appends
 CLOSE_TIMEOUT_S = 2.0
 
 
@@ -71,11 +76,14 @@ class OpenAIRealtimeEngine(RealtimeEvents):
         self.config = SessionConfig(session_id="")
         self.detects_turns = False
         self.log = ConversationLog()
-        self.dropped_audio_ms = 0  # audio thrown away while reconnecting
+        self.dropped_audio_ms = 0  # audio that could not be sent, even after a reconnect
         self._conn: AsyncRealtimeConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending_audio = bytearray()  # less than one append so far
+        self._recent_audio = bytearray()  # at least the last REPLAY_MS of user audio
+        self._replay_bytes = 0  # how much of it the next socket must be sent
         self._respond_after_reconnect = False
+        self._commit_after_reconnect = False
         self._attempts = 0  # connection attempts since the last stable connection
         self._connected_at = 0.0
         self._closed = False
@@ -108,11 +116,18 @@ class OpenAIRealtimeEngine(RealtimeEvents):
 
     async def send_audio(self, pcm: bytes) -> None:
         """Buffer user audio and send it in appends of ``append_ms``."""
+        self._recent_audio += pcm
+        if len(self._recent_audio) > 2 * REPLAY_MS * BYTES_PER_MS:  # trimmed now and then
+            del self._recent_audio[: -REPLAY_MS * BYTES_PER_MS]
         if self._conn is None:
-            self.dropped_audio_ms += len(pcm) // BYTES_PER_MS
+            if self._failed or self._closed:
+                self.dropped_audio_ms += len(pcm) // BYTES_PER_MS
+            else:
+                self._replay_bytes += len(pcm)  # sent once the socket is back
             return
         self._pending_audio += pcm
         self.uncommitted_bytes += len(pcm)
+        self.unconfirmed_bytes += len(pcm)
         while len(self._pending_audio) >= self.append_bytes:
             chunk = bytes(self._pending_audio[: self.append_bytes])
             del self._pending_audio[: self.append_bytes]
@@ -120,7 +135,8 @@ class OpenAIRealtimeEngine(RealtimeEvents):
 
     async def clear_input(self) -> None:
         self._pending_audio.clear()
-        self.uncommitted_bytes = 0
+        self.uncommitted_bytes = self.unconfirmed_bytes = self._replay_bytes = 0
+        self.commit_unconfirmed = self._commit_after_reconnect = False
         await self.send({"type": "input_audio_buffer.clear"})
 
     async def commit(self) -> None:
@@ -131,10 +147,14 @@ class OpenAIRealtimeEngine(RealtimeEvents):
             await self._append(chunk)
         if self.detects_turns and not self.speaking:
             return  # the server VAD already ended this turn, or heard nothing
+        if self._conn is None and self._replay_bytes and not self._failed:
+            self._commit_after_reconnect = True  # answered once the audio is sent again
+            return
         if self._conn is None or self.uncommitted_bytes < MIN_COMMIT_MS * BYTES_PER_MS:
             self.emit(TranscriptFinal(""))  # nothing to answer; the session stops waiting
             return
         self.uncommitted_bytes = 0
+        self.commit_unconfirmed = True  # until `committed`: a drop before it commits again
         await self.send({"type": "input_audio_buffer.commit"})
         await self.send({"type": "response.create"})
 
@@ -243,7 +263,7 @@ class OpenAIRealtimeEngine(RealtimeEvents):
             conn: AsyncRealtimeConnection | None = None
             try:
                 conn = await self.client.realtime.connect(model=self.model).enter()
-                await self._setup(conn)
+                due, sent = await self._setup(conn)
             except BaseException as exc:
                 if conn is not None:
                     with contextlib.suppress(Exception):
@@ -262,17 +282,48 @@ class OpenAIRealtimeEngine(RealtimeEvents):
                     raise UpstreamLostError(message) from exc
                 continue
             self._conn, self._connected_at = conn, asyncio.get_running_loop().time()
+            self._resume_input(due, sent)
             return
         raise UpstreamLostError(message)
 
-    async def _setup(self, conn: AsyncRealtimeConnection) -> None:
-        """Configure a fresh upstream session: it knows nothing of earlier sockets."""
+    async def _setup(self, conn: AsyncRealtimeConnection) -> tuple[int, int]:
+        """Configure a fresh upstream session: it knows nothing of earlier sockets.
+
+        Returns the bytes of user audio it was due to be sent again, and the bytes sent.
+        """
         await conn.send_raw(json.dumps(self._session_update()))
         for item in wire.history_items(self.log.entries()):
             await conn.send_raw(json.dumps(item))
-        if self._respond_after_reconnect:
-            self._respond_after_reconnect = False
+        due = self._replay_bytes
+        kept = min(due, len(self._recent_audio), REPLAY_MS * BYTES_PER_MS)
+        replay = self._recent_audio[len(self._recent_audio) - kept :]
+        step = REPLAY_APPEND_MS * BYTES_PER_MS
+        for start in range(0, len(replay), step):
+            audio = base64.b64encode(replay[start : start + step]).decode()
+            await conn.send_raw(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
+        respond = self._respond_after_reconnect
+        if self._commit_after_reconnect and len(replay) >= MIN_COMMIT_MS * BYTES_PER_MS:
+            await conn.send_raw(json.dumps({"type": "input_audio_buffer.commit"}))
+            respond = True
+        if respond:
             await conn.send_raw(json.dumps({"type": "response.create"}))
+        return due, len(replay)
+
+    def _resume_input(self, due: int, sent: int) -> None:
+        """The new socket is live: account for the audio sent again, and queue what came since."""
+        self.dropped_audio_ms += (due - sent) // BYTES_PER_MS  # older than REPLAY_MS
+        late = min(self._replay_bytes - due, len(self._recent_audio))
+        committed = self._commit_after_reconnect and sent >= MIN_COMMIT_MS * BYTES_PER_MS
+        if self._commit_after_reconnect and not committed:
+            self.emit(TranscriptFinal(""))  # too little to answer; the session stops waiting
+        self._replay_bytes = 0
+        self._respond_after_reconnect = self._commit_after_reconnect = False
+        self.uncommitted_bytes = 0 if committed else sent
+        self.unconfirmed_bytes, self.commit_unconfirmed = sent, committed
+        if late > 0:  # spoken while the socket was being set up: sent with the next append
+            self._pending_audio += self._recent_audio[len(self._recent_audio) - late :]
+            self.uncommitted_bytes += late
+            self.unconfirmed_bytes += late
 
     async def _read_forever(self) -> None:
         """Read server events; after a drop, reconnect with the context or fail for good."""
@@ -325,6 +376,13 @@ class OpenAIRealtimeEngine(RealtimeEvents):
         """Forget the socket's state and end what was in flight (``report``: say so)."""
         self._conn = None
         self._pending_audio.clear()
+        # The service lost its input buffer: what it had not confirmed goes to the next socket.
+        unconfirmed = self.unconfirmed_bytes
+        if self.detects_turns and not self.speaking and not self.commit_unconfirmed:
+            unconfirmed = min(unconfirmed, IDLE_REPLAY_MS * BYTES_PER_MS)
+        self._replay_bytes = unconfirmed
+        self._commit_after_reconnect = self.commit_unconfirmed
+        self.unconfirmed_bytes, self.commit_unconfirmed = 0, False
         if self.abandon(expired=self.expired) and report:
             self.emit(EngineFailure("The connection to the AI service dropped. Please try again."))
 

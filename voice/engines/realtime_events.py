@@ -62,6 +62,10 @@ class RealtimeEvents:
         self.expired = False  # the service announced the end of the session
         self.last_error = ""
         self.uncommitted_bytes = 0
+        # Audio, and a commit, the service has not yet confirmed with `committed`: a new socket
+        # must be sent them again if this one drops.
+        self.unconfirmed_bytes = 0
+        self.commit_unconfirmed = False
         self._partials: dict[str, str] = {}  # user item id -> transcript so far
         self._held: Turn | None = None  # answered, waiting for the user's transcript
         self._hold_timer: asyncio.TimerHandle | None = None
@@ -183,7 +187,8 @@ class RealtimeEvents:
         self.emit(SpeechStopped(int(event.get("audio_end_ms") or 0)))
 
     async def _on_committed(self, event: dict[str, Any]) -> None:
-        self.uncommitted_bytes = 0
+        self.uncommitted_bytes = self.unconfirmed_bytes = 0
+        self.commit_unconfirmed = False
         self.log.reserve(str(event.get("item_id") or ""))
 
     async def _on_transcript_delta(self, event: dict[str, Any]) -> None:
