@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 from collections.abc import Callable
 
@@ -95,21 +95,48 @@ class _ChunkReader:
     """A blocking file-like view of the chunks fed so far, for PyAV's demuxer thread."""
 
     def __init__(self) -> None:
-        self.chunks: queue.Queue[bytes | None] = queue.Queue()
-        self.starved = threading.Event()  # set while waiting with nothing left to read
+        self._changed = threading.Condition()
+        self._chunks: collections.deque[bytes | None] = collections.deque()
+        # Waiting for input with every chunk taken: all fed so far is decoded. Set and cleared
+        # under the same lock as the chunks, so no reader can see a stale value.
+        self._starved = False
+        self._stopped = False  # the demuxer ended: nothing more will be read
         self._pending = b""
+
+    def put(self, chunk: bytes | None) -> None:
+        with self._changed:
+            if not self._stopped:
+                self._chunks.append(chunk)
+                self._changed.notify_all()
 
     def read(self, size: int) -> bytes:
         if not self._pending:
-            if self.chunks.empty():
-                self.starved.set()
-            chunk = self.chunks.get()
-            self.starved.clear()
+            with self._changed:
+                while not self._chunks:
+                    self._starved = True
+                    self._changed.notify_all()
+                    self._changed.wait()
+                chunk = self._chunks.popleft()
+                self._starved = False
             if chunk is None:
                 return b""
             self._pending = chunk
         out, self._pending = self._pending[:size], self._pending[size:]
         return out
+
+    def wait_starved(self, timeout: float) -> bool:
+        """Wait until everything fed so far is decoded (or the demuxer ended); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._stopped or (self._starved and not self._chunks), timeout
+            )
+
+    def stop(self) -> None:
+        """The demuxer ended: drop what was queued after it, and release waiters."""
+        with self._changed:
+            self._chunks.clear()
+            self._stopped = True
+            self._changed.notify_all()
 
 
 class WebmDecoder:
@@ -133,23 +160,16 @@ class WebmDecoder:
         elif self._reader is None:
             raise BadAudioError("WebM audio must start with a chunk carrying the header")
         assert self._reader is not None
-        self._reader.chunks.put(data)
+        self._reader.put(data)
 
     def drained(self, timeout: float = 2.0) -> bool:
         """Wait until every chunk fed so far has been decoded and delivered."""
-        reader, thread = self._reader, self._thread
-        if reader is None or thread is None:
-            return True
-        while thread.is_alive():
-            if reader.starved.wait(timeout) and reader.chunks.empty():
-                return True
-            if not reader.starved.is_set():
-                return False
-        return True
+        reader = self._reader
+        return reader is None or reader.wait_starved(timeout)
 
     def close(self) -> None:
         if self._reader is not None:
-            self._reader.chunks.put(None)
+            self._reader.put(None)
         self._reader = None
         self._thread = None
 
@@ -173,10 +193,7 @@ class WebmDecoder:
             logger.info("webm stream undecodable: %s", exc)
             self._on_error(f"undecodable WebM audio: {exc}")
         finally:
-            reader.starved.set()
-            # Unblock nothing else: drop what was queued after a failure.
-            while not reader.chunks.empty():
-                reader.chunks.get_nowait()
+            reader.stop()
 
 
 # ---- output ----------------------------------------------------------------------------------
