@@ -65,6 +65,17 @@ def redis_url() -> str:
     return settings.REDIS_URL
 
 
+@pytest.fixture(params=["in-memory", "redis"])
+def layer_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Environment for a Daphne process on each channel layer in turn (Redis where configured).
+
+    A fault of one layer (Redis' read timeouts, say) cannot hide behind the other.
+    """
+    if request.param == "redis":
+        return {"REDIS_URL": request.getfixturevalue("redis_url")}
+    return {"REDIS_URL": ""}
+
+
 @pytest.fixture
 def daphne_factory(transactional_db: Any) -> Iterator[Any]:
     """Starts real Daphne processes over the test database: ``daphne_factory(ENV=...)``."""

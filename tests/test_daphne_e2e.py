@@ -23,10 +23,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def server(daphne_factory: Any, fake_openai: Any) -> Any:
+def server(daphne_factory: Any, fake_openai: Any, layer_env: dict[str, str]) -> Any:
     fake_openai.config.transcript = "open the pricing page"
     fake_openai.config.reply = "Here you go. That is the pricing page."
     return daphne_factory(
+        **layer_env,
         VOICE_ENGINE="openai-pipeline",
         OPENAI_API_KEY=fake_openai.api_key,
         OPENAI_BASE_URL=fake_openai.base_url,

@@ -87,9 +87,11 @@ async def test_a_live_session_names_its_process_and_keeps_beating(
 
 
 async def test_a_killed_server_leaves_rows_the_reaper_closes(
-    daphne_factory: Any, alice: User, settings: Any
+    daphne_factory: Any, layer_env: dict[str, str], alice: User, settings: Any
 ) -> None:
-    server = daphne_factory(VOICE_ENGINE="openai-pipeline", OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    server = daphne_factory(
+        **layer_env, VOICE_ENGINE="openai-pipeline", OPENAI_BASE_URL="http://127.0.0.1:9/v1"
+    )
     headers = {"Authorization": f"Bearer {token_for(alice)}"}
     async with connect(f"{server.ws_url}/api/voice/ws", additional_headers=headers) as ws:
         session_id = json.loads(await ws.recv())["sessionId"]

@@ -318,10 +318,17 @@ class VoiceSession(EngineEvents):
         # A random phase, so sessions opened together do not all write at the same instant.
         interval = settings.VOICE_HEARTBEAT_SECONDS
         await asyncio.sleep(random.uniform(0, interval))
+        assert self.recorder is not None
         while True:
-            await self.admission.charge_audio()
-            assert self.recorder is not None
-            alive = await self.recorder.call(records.beat, self.id, self._take_counters())
+            counters = self._take_counters()
+            try:
+                await self.admission.charge_audio()
+                alive = await self.recorder.call(records.beat, self.id, counters)
+            except Exception:  # a database hiccup skips one beat; the next one carries its counts
+                logger.warning("heartbeat failed in session %s", self.id, exc_info=True)
+                for key, value in counters.items():
+                    self.counters[key] += value
+                alive = True
             if not alive:
                 await self.end(CLOSE_NORMAL, "ended_by_staff")
                 return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
 from voice import events as ev
 from voice.engines import base as eng
-from voice.protocol import CLOSE_UPSTREAM, UPSTREAM
+from voice.protocol import CLOSE_INTERNAL, CLOSE_UPSTREAM, UPSTREAM
 from voice.turns import now_ms
 
 logger = logging.getLogger(__name__)
@@ -21,14 +20,22 @@ class EngineEvents:
     """
 
     async def _pump(self) -> None:
-        try:
-            async for event in self.engine.events():
+        events = aiter(self.engine.events())
+        while True:
+            try:
+                event = await anext(events)
+            except StopAsyncIteration:
+                return
+            except Exception:
+                logger.exception("the engine failed in session %s", self.id)
+                await self.end(CLOSE_UPSTREAM, "engine_failed")
+                return
+            try:
                 await self._on_engine_event(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("engine event handling failed in session %s", self.id)
-            await self.end(CLOSE_UPSTREAM, "engine_failed")
+            except Exception:
+                logger.exception("handling %s failed in session %s", type(event).__name__, self.id)
+                await self.end(CLOSE_INTERNAL, "internal_error")
+                return
 
     async def _on_engine_event(self, event: eng.EngineEvent) -> None:
         match event:

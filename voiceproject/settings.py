@@ -137,14 +137,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    from channels_redis.core import RedisChannelLayer
+
+    # redis-py 8 gives up on a read after 5 s by default, and channels-redis waits for a
+    # message with a blocking pop of 5 s: every idle session would die at its fifth second.
+    # A read may last the layer's blocking wait plus a margin; only a Redis that has stopped
+    # answering is given up on. Every Redis client of the project uses these options.
+    REDIS_OPTIONS = {
+        "socket_timeout": RedisChannelLayer.brpop_timeout + 10.0,
+        "socket_connect_timeout": 5.0,
+        "socket_keepalive": True,
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **REDIS_OPTIONS}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -74,6 +74,31 @@ class SessionControl(AsyncWebsocketConsumer):
     control_group: str | None = None
     ending: asyncio.Task[None] | None = None
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Serve the connection; a fault anywhere in it ends the session as an internal error.
+
+        Left to Channels, an exception would close the socket with 1011 and leave the session
+        open, its heartbeat still beating in this process.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            session_id = self.session.id if self.session is not None else None
+            logger.exception("voice connection failed (session %s)", session_id)
+            await self.fail()
+
+    async def fail(self) -> None:
+        """Close with 4500 while the client can still hear it, then record the session ended."""
+        try:
+            await self.base_send({"type": "websocket.close", "code": CLOSE_INTERNAL})
+        except Exception:  # the client may be gone already: the record below still matters
+            logger.debug("could not send the internal-error close", exc_info=True)
+        await self.leave_session_group()
+        if self.ending is not None:
+            await asyncio.gather(self.ending, return_exceptions=True)
+        elif self.session is not None:
+            await self.session.close("internal_error")
+
     async def open_session(self, transport: str, *, explicit_turns: bool) -> bool:
         """Apply the connection limits, then open a ``VoiceSession``; False if the socket closed."""
         if not await admit_connection(self.scope):
