@@ -65,6 +65,17 @@ def redis_url() -> str:
     return settings.REDIS_URL
 
 
+# An engine that needs nothing until a turn: its upstream is a closed port.
+QUIET_ENGINE = {"VOICE_ENGINE": "openai-pipeline", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+
+
+@pytest.fixture
+def quiet_engine(settings: Any) -> None:
+    """For tests that open sessions but never speak to the AI service."""
+    for name, value in QUIET_ENGINE.items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture(params=["in-memory", "redis"])
 def layer_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """Environment for a Daphne process on each channel layer in turn (Redis where configured).

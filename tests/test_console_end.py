@@ -13,15 +13,9 @@ from tests.conftest import token_for
 from tests.jsonclient import JsonVoiceClient
 from voice.models import VoiceSession
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
 
 
 def staff_client(user: User, **kwargs: Any) -> Client:

@@ -19,16 +19,9 @@ from voice.models import VoiceSession
 from voice.services.live import announce
 from voiceproject.asgi import application
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 TIMEOUT = 10
-
-
-@pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
-    """An engine that needs nothing until a turn (its upstream is a closed port)."""
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
 
 
 @database_sync_to_async

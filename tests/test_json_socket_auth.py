@@ -18,10 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
+def short_auth_timeout(quiet_engine: None, settings: Any) -> None:
     # No test here speaks to the AI service: the engine is built but never called.
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
     settings.VOICE_AUTH_TIMEOUT = 0.3
 
 

@@ -12,13 +12,7 @@ from django.contrib.auth.models import User
 from tests.conftest import token_for
 from tests.jsonclient import JsonVoiceClient
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import token_for
+from tests.conftest import QUIET_ENGINE, token_for
 from tests.jsonclient import JsonVoiceClient
 from tests.streamclient import StreamVoiceClient
 from voice import events as ev
@@ -29,15 +29,9 @@ from voice.models import VoiceSession as SessionRow
 from voice.services.live import session_group
 from voice.session import VoiceSession
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 UNHANDLED = {"type": "voice.added_in_a_later_release"}
-
-
-@pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
 
 
 @database_sync_to_async
@@ -84,9 +78,7 @@ async def test_a_fault_in_a_stream_connection_closes_4500_and_ends_its_row(alice
 async def test_over_daphne_on_redis_a_fault_closes_4500_on_both_sockets(
     daphne_factory: Any, redis_url: str, alice: User
 ) -> None:
-    server = daphne_factory(
-        REDIS_URL=redis_url, VOICE_ENGINE="openai-pipeline", OPENAI_BASE_URL="http://127.0.0.1:9/v1"
-    )
+    server = daphne_factory(REDIS_URL=redis_url, **QUIET_ENGINE)
     headers = {"Authorization": f"Bearer {token_for(alice)}"}
     layer = RedisChannelLayer(hosts=[redis_url])
     for path in ("/api/voice/ws", "/voice-ws"):

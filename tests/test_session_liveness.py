@@ -16,19 +16,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from websockets.asyncio.client import connect
 
-from tests.conftest import token_for
+from tests.conftest import QUIET_ENGINE, token_for
 from tests.jsonclient import JsonVoiceClient
 from voice.models import Turn, VoiceSession
 from voice.services.live import request_end
 from voice.services.sessions import PROCESS_ID, end_session_by_staff, reap_stale_sessions
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def quiet_engine(settings: Any) -> None:
-    settings.VOICE_ENGINE = "openai-pipeline"
-    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 
 def open_row(heartbeat_age: float) -> VoiceSession:
@@ -89,9 +83,7 @@ async def test_a_live_session_names_its_process_and_keeps_beating(
 async def test_a_killed_server_leaves_rows_the_reaper_closes(
     daphne_factory: Any, layer_env: dict[str, str], alice: User, settings: Any
 ) -> None:
-    server = daphne_factory(
-        **layer_env, VOICE_ENGINE="openai-pipeline", OPENAI_BASE_URL="http://127.0.0.1:9/v1"
-    )
+    server = daphne_factory(**layer_env, **QUIET_ENGINE)
     headers = {"Authorization": f"Bearer {token_for(alice)}"}
     async with connect(f"{server.ws_url}/api/voice/ws", additional_headers=headers) as ws:
         session_id = json.loads(await ws.recv())["sessionId"]
