@@ -33,12 +33,12 @@ from voice.engines.base import (  # noqa: E402
     ToolSpec,
     TurnDetection,
 )
-from voice.engines.local_engine import LocalEngine  # noqa: E402
-from voice.local.audio import RECOGNIZER_RATE, StreamResampler, resample_pcm16, silence  # noqa: E402
-from voice.local.intents import SITE_TOOLS, example_sentences, understand  # noqa: E402
-from voice.local.stt import GENERAL, SITE, Recognizer  # noqa: E402
-from voice.local.text import normalize  # noqa: E402
-from voice.local.tts import get_synthesizer  # noqa: E402
+from voice.engines.local.audio import RECOGNIZER_RATE, StreamResampler, resample_pcm16, silence  # noqa: E402
+from voice.engines.local.engine import LocalEngine  # noqa: E402
+from voice.engines.local.intents import SITE_TOOLS, example_sentences, understand  # noqa: E402
+from voice.engines.local.stt import GENERAL, SITE, Recognizer  # noqa: E402
+from voice.engines.local.text import normalize  # noqa: E402
+from voice.engines.local.tts import get_synthesizer  # noqa: E402
 
 HINTS = ("Pricing", "Documentation", "API reference", "Webhooks", "Integrations", "Careers",
          "Contact", "Blog", "Security", "Billing", "Enterprise plan", "Team plan", "Onboarding",

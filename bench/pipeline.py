@@ -29,8 +29,8 @@ from openai import AsyncOpenAI  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from bench.server import BenchServer, FakeProcess  # noqa: E402
-from tests.audio_samples import chunks, tone  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
+from devtools.audio_samples import chunks, tone  # noqa: E402
+from devtools.fake_openai.openai_server import FakeOpenAI  # noqa: E402
 
 UTTERANCE_SECONDS = 3.0
 CHUNK_SECONDS = 0.1

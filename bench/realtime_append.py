@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openai import AsyncOpenAI  # noqa: E402
 
-from tests.fakes.audio import silence_pcm16, tone_pcm16  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
+from devtools.fake_openai.audio import silence_pcm16, tone_pcm16  # noqa: E402
+from devtools.fake_openai.openai_server import FakeOpenAI  # noqa: E402
 from voice.engines.base import (  # noqa: E402
     BYTES_PER_MS,
     ResponseDone,
@@ -40,7 +40,7 @@ from voice.engines.base import (  # noqa: E402
     SpeechStopped,
     TurnDetection,
 )
-from voice.engines.openai_realtime import OpenAIRealtimeEngine  # noqa: E402
+from voice.engines.realtime.engine import OpenAIRealtimeEngine  # noqa: E402
 
 FRAME_MS = 20
 TONE_MS, QUIET_MS, VAD_SILENCE_MS = 600, 800, 500

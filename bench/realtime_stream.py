@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from websockets.asyncio.client import connect  # noqa: E402
 
 from bench.server import BenchServer, FakeProcess  # noqa: E402
-from tests.audio_samples import chunks, silence, tone  # noqa: E402
+from devtools.audio_samples import chunks, silence, tone  # noqa: E402
 
 FRAME = 1920  # 20 ms of PCM16 at 48 kHz
 CYCLE = chunks(tone(1.0, rate=48000) + silence(3.0, rate=48000), FRAME)  # speak, then listen

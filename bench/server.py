@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, wait_for_port  # noqa: E402
+from devtools.servers import free_port, wait_for_port  # noqa: E402
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -121,7 +121,12 @@ class FakeProcess:
     api_key = "sk-test"
 
     def __enter__(self) -> FakeProcess:
-        command = [sys.executable, "-m", "tests.fakes.openai_server", f"--port={self.port}"]
+        command = [
+            sys.executable,
+            "-m",
+            "devtools.fake_openai.openai_server",
+            f"--port={self.port}",
+        ]
         self.process = subprocess.Popen(
             [*command, "--no-record", "--log-level=WARNING", *self.flags],
             cwd=ROOT,

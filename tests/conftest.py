@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.servers import DaphneServer, database_url_for_tests
+from devtools.servers import DaphneServer, database_url_for_tests
 
 REQUIRE_SERVICES = os.environ.get("VOICE_REQUIRE_SERVICES") == "1"
 
@@ -114,7 +114,7 @@ def daphne_server(daphne_factory: Any) -> DaphneServer:
 @pytest.fixture
 def fake_openai(settings: Any) -> Iterator[Any]:
     """The local fake of OpenAI, with the SDK pointed at it."""
-    from tests.fakes.openai_server import FakeOpenAI
+    from devtools.fake_openai.openai_server import FakeOpenAI
 
     fake = FakeOpenAI()
     fake.start()

@@ -10,7 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.middleware import JwtAuthMiddleware, origin_validator  # noqa: E402
-from voice.routing import websocket_urlpatterns  # noqa: E402
+from voice.transports.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

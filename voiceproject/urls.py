@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from voice.console.api import MetricsView, PrometheusView
+from voice.api.console import MetricsView, PrometheusView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/metrics", MetricsView.as_view(), name="metrics"),
-    path("api/", include("voice.urls")),
+    path("api/", include("voice.api.urls")),
     path("metrics", PrometheusView.as_view(), name="metrics-prometheus"),
     path("console/", include("voice.console.urls")),
     path("", include("voice.page.urls")),

@@ -1,4 +1,4 @@
-"""Loopback test doubles. Import the fake from `tests.fakes.openai_server`.
+"""Loopback test doubles. Import the fake from `devtools.fake_openai.openai_server`.
 
-Kept import-free so `python -m tests.fakes.openai_server` runs without a runpy warning.
+Kept import-free so `python -m devtools.fake_openai.openai_server` runs without a runpy warning.
 """

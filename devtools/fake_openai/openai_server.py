@@ -11,7 +11,7 @@ event loop, so sync tests, async tests on any loop and subprocesses can all use 
         ...
         assert [r.status for r in fake.requests_to("chat/completions")] == [429, 429, 200]
 
-Run it alone with `python -m tests.fakes.openai_server --port 8765`.
+Run it alone with `python -m devtools.fake_openai.openai_server --port 8765`.
 """
 
 from __future__ import annotations

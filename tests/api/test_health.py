@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.servers import DaphneServer
+from devtools.servers import DaphneServer
 from voice.models import Turn, VoiceSession
 
 pytestmark = pytest.mark.django_db

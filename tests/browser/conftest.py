@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 
-from tests.browser import CHROMIUM, HEADLESS_ARGS
-from tests.servers import ROOT, DaphneServer
+from devtools.servers import ROOT, DaphneServer
+from tests.browser.chromium import CHROMIUM, HEADLESS_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -21,10 +21,10 @@ from django.test import Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser import CHROMIUM
-from tests.browser import HEADLESS_ARGS as CHROMIUM_ARGS
+from devtools.servers import ROOT, DaphneServer
+from tests.browser.chromium import CHROMIUM
+from tests.browser.chromium import HEADLESS_ARGS as CHROMIUM_ARGS
 from tests.conftest import token_for
-from tests.servers import ROOT, DaphneServer
 from voice.models import VoiceSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

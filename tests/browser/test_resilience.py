@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests import test_voice_page_support as support
-from tests.servers import DaphneServer
-from tests.test_voice_page_support import (
+from devtools.servers import DaphneServer
+from tests.browser import conftest as support
+from tests.browser.conftest import (
     Launch,
     push_to_talk,
     screenshot,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests import test_voice_page_support as support
-from tests.servers import DaphneServer
-from tests.test_voice_page_support import (
+from devtools.servers import DaphneServer
+from tests.browser import conftest as support
+from tests.browser.conftest import (
     Launch,
     push_to_talk,
     screenshot,

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient
 from voice.models import VoiceSession
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]

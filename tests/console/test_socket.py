@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient
 from voice.models import VoiceSession
-from voice.services.live import announce
+from voice.session.live import announce
 from voiceproject.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]

@@ -20,9 +20,9 @@ import pytest_asyncio
 from openai import AsyncOpenAI
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.fakes.audio import decoded_seconds, encode_audio, silence_pcm16, tone_pcm16
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.vad import EnergyVad
+from devtools.fake_openai.audio import decoded_seconds, encode_audio, silence_pcm16, tone_pcm16
+from devtools.fake_openai.openai_server import FakeOpenAI
+from devtools.fake_openai.vad import EnergyVad
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER_TOOL = {
@@ -664,7 +664,15 @@ async def test_session_expiry_sends_session_expired_then_closes(
 
 def test_module_entry_point_serves_until_terminated():
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_server", "--port", "0", "--stt-delay-ms", "1"],
+        [
+            sys.executable,
+            "-m",
+            "devtools.fake_openai.openai_server",
+            "--port",
+            "0",
+            "--stt-delay-ms",
+            "1",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests import test_voice_page_support as support
-from tests.servers import DaphneServer
-from tests.test_voice_page_support import (
+from devtools.servers import DaphneServer
+from tests.browser import conftest as support
+from tests.browser.conftest import (
     Launch,
     screenshot,
     sign_in,

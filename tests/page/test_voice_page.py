@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from voice.models import SitePage
-from voice.protocol import VOICES
+from voice.transports.json_socket.parse import VOICES
 
 pytestmark = pytest.mark.django_db
 

@@ -21,13 +21,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import QUIET_ENGINE, token_for
-from tests.jsonclient import JsonVoiceClient
-from tests.streamclient import StreamVoiceClient
-from voice import events as ev
+from tests.transports.json_socket.client import JsonVoiceClient
+from tests.transports.stream_socket.client import StreamVoiceClient
 from voice.engines import base as eng
 from voice.models import VoiceSession as SessionRow
-from voice.services.live import session_group
-from voice.session import VoiceSession
+from voice.session import events as ev
+from voice.session.live import session_group
+from voice.session.service import VoiceSession
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openai import AsyncOpenAI
 
-from voice.engines.pipeline_tts import MAX_CHUNK_BYTES, SpeechQueue
+from voice.engines.pipeline.tts import MAX_CHUNK_BYTES, SpeechQueue
 
 FIRST = "We open at nine every morning."
 SECOND = "We close at five in the evening."

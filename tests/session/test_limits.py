@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.audio_samples import tone
+from devtools.audio_samples import tone
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient
-from tests.streamclient import StreamVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient
+from tests.transports.stream_socket.client import StreamVoiceClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

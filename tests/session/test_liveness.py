@@ -17,10 +17,10 @@ from django.utils import timezone
 from websockets.asyncio.client import connect
 
 from tests.conftest import QUIET_ENGINE, token_for
-from tests.jsonclient import JsonVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient
 from voice.models import Turn, VoiceSession
-from voice.services.live import request_end
 from voice.services.sessions import PROCESS_ID, end_session_by_staff, reap_stale_sessions
+from voice.session.live import request_end
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 

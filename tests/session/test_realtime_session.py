@@ -22,11 +22,11 @@ from django.db import connections
 from django.http import HttpResponse
 from django.test import Client
 
+from devtools.fake_openai.openai_server import FakeOpenAI
+from devtools.servers import DaphneServer, database_url_for_tests
 from tests.conftest import token_for
-from tests.fakes.openai_server import FakeOpenAI
-from tests.servers import DaphneServer, database_url_for_tests
 from voice.models import TokenGrant
-from voice.services.realtime_keys import key_mint_breaker
+from voice.upstream.keys import key_mint_breaker
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def clock() -> Iterator[FakeTime]:
     """Frozen time for every module that waits or counts; random() is fixed at 0.5."""
     fake_time = FakeTime()
     with (
-        patch("voice.services.backoff.time", fake_time),
-        patch("voice.services.backoff.random", FixedRandom(0.5)),
-        patch("voice.services.circuit.time", fake_time),
+        patch("voice.upstream.backoff.time", fake_time),
+        patch("voice.upstream.backoff.random", FixedRandom(0.5)),
+        patch("voice.upstream.circuit.time", fake_time),
         patch("voice.services.ratelimit.time", fake_time),
     ):
         yield fake_time

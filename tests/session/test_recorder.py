@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from voice.recorder import Recorder
+from voice.session.recorder import Recorder
 
 
 async def test_writes_run_in_order_and_call_returns_after_them() -> None:

@@ -11,7 +11,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from voice.models import SitePage
-from voice.tools import find_page, get_site_info, search_site, site_vocabulary, state_setters
+from voice.session.site_tools import (
+    find_page,
+    get_site_info,
+    search_site,
+    site_vocabulary,
+    state_setters,
+)
 
 pytestmark = pytest.mark.django_db
 SAMPLE = Path(__file__).resolve().parent.parent / "site"

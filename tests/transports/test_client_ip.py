@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from voice.services.client_ip import (
+from voice.transports.client_ip import (
     client_ip_from_request,
     client_ip_from_scope,
     resolve_client_ip,
@@ -117,7 +117,7 @@ def test_a_bad_trusted_proxy_entry_is_ignored_with_a_warning(
 ) -> None:
     settings.VOICE_TRUSTED_PROXIES = ["proxy.example.com", PROXY]
 
-    with caplog.at_level(logging.WARNING, logger="voice.services.client_ip"):
+    with caplog.at_level(logging.WARNING, logger="voice.transports.client_ip"):
         address = resolve_client_ip(PROXY, [CLIENT])
 
     assert address == CLIENT

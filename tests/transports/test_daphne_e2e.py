@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.audio_samples import chunks, tone
+from devtools.audio_samples import chunks, tone
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

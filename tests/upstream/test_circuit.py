@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.services.circuit import Admission, CircuitBreaker
+from voice.upstream.circuit import Admission, CircuitBreaker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +159,7 @@ def test_late_failures_of_calls_admitted_before_opening_do_not_extend_it(
 CHILD = """
 import json, sys, django
 django.setup()
-from voice.services.circuit import CircuitBreaker
+from voice.upstream.circuit import CircuitBreaker
 circuit = CircuitBreaker(sys.argv[1], 3, 30.0)
 action = sys.argv[2]
 if action == "fail":

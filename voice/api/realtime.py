@@ -22,8 +22,8 @@ from rest_framework.views import APIView
 
 from voice.models import TokenGrant
 from voice.services import ratelimit
-from voice.services.client_ip import client_ip_from_request
-from voice.services.realtime_keys import (
+from voice.transports.client_ip import client_ip_from_request
+from voice.upstream.keys import (
     REALTIME_VOICES,
     TURN_DETECTION,
     EphemeralKey,

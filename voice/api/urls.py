@@ -1,9 +1,9 @@
 from django.urls import path
 
-from voice import views
-from voice.views_realtime import RealtimeSessionView
+from voice.api.health import HealthView
+from voice.api.realtime import RealtimeSessionView
 
 urlpatterns = [
-    path("health", views.HealthView.as_view(), name="health"),
+    path("health", HealthView.as_view(), name="health"),
     path("realtime/session", RealtimeSessionView.as_view(), name="realtime-session"),
 ]

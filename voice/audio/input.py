@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from voice.audio import BadAudioError, OpusDecoder, PcmDecoder, WebmDecoder
+from voice.audio.codecs import BadAudioError, OpusDecoder, PcmDecoder, WebmDecoder
 
 
 class InputAudio:

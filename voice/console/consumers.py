@@ -11,8 +11,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.sessions import SessionMiddlewareStack
 
 from voice.console.rows import live_rows, session_row
-from voice.protocol import CLOSE_FORBIDDEN
-from voice.services.live import CONSOLE_GROUP
+from voice.session.live import CONSOLE_GROUP
+from voice.transports.json_socket.parse import CLOSE_FORBIDDEN
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from voice.services.live import announce, request_end
 from voice.services.sessions import end_session_by_staff
+from voice.session.live import announce, request_end
 
 logger = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ def openai_client() -> AsyncOpenAI:
 def create_engine(name: str | None = None) -> Engine:
     name = name or settings.VOICE_ENGINE
     if name == "openai-pipeline":
-        from voice.engines.openai_pipeline import OpenAIPipelineEngine
+        from voice.engines.pipeline.engine import OpenAIPipelineEngine
 
         return OpenAIPipelineEngine(
             openai_client(),
@@ -47,7 +47,7 @@ def create_engine(name: str | None = None) -> Engine:
             owns_client=False,
         )
     if name == "openai-realtime":
-        from voice.engines.openai_realtime import OpenAIRealtimeEngine
+        from voice.engines.realtime.engine import OpenAIRealtimeEngine
 
         return OpenAIRealtimeEngine(
             openai_client(),
@@ -56,7 +56,7 @@ def create_engine(name: str | None = None) -> Engine:
             owns_client=False,
         )
     if name == "local":
-        from voice.engines.local_engine import LocalEngine
+        from voice.engines.local.engine import LocalEngine
 
         return LocalEngine()
     raise ValueError(f"unknown engine {name!r}")

@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from voice.models import SitePage
-from voice.protocol import VOICES
-from voice.services.realtime_keys import rtc_url
+from voice.transports.json_socket.parse import VOICES
+from voice.upstream.keys import rtc_url
 
 LANGUAGES = (
     ("en-US", "English (US)"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 
-from voice import events as ev
 from voice.engines import base as eng
-from voice.protocol import CLOSE_INTERNAL, CLOSE_UPSTREAM, UPSTREAM
-from voice.turns import now_ms
+from voice.session import events as ev
+from voice.session.clock import now_ms
+from voice.transports.json_socket.parse import CLOSE_INTERNAL, CLOSE_UPSTREAM, UPSTREAM
 
 logger = logging.getLogger(__name__)
 

@@ -17,14 +17,21 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from voice import events as ev
-from voice import tools
-from voice.admission import Admission
-from voice.audio import BadAudioError, Encoder, make_encoder
+from voice.audio.codecs import BadAudioError, Encoder, make_encoder
+from voice.audio.input import InputAudio
 from voice.engines import base as eng
-from voice.flow import AudioBudget
-from voice.inputs import InputAudio
-from voice.protocol import (
+from voice.services import sessions as records
+from voice.session import events as ev
+from voice.session import live
+from voice.session import site_tools as tools
+from voice.session.clock import TurnClock, now_ms
+from voice.session.engine_events import EngineEvents
+from voice.session.flow import AudioBudget
+from voice.session.limits import Admission
+from voice.session.recorder import Recorder
+from voice.session.relay import RelayStats
+from voice.session.tools import ToolRunner
+from voice.transports.json_socket.parse import (
     BAD_AUDIO,
     BUSY,
     CLOSE_NORMAL,
@@ -33,13 +40,6 @@ from voice.protocol import (
     RATE_LIMITED,
     VoiceSettings,
 )
-from voice.recorder import Recorder
-from voice.relay import RelayStats
-from voice.services import live
-from voice.services import sessions as records
-from voice.session_events import EngineEvents
-from voice.sessiontools import ToolRunner
-from voice.turns import TurnClock, now_ms
 
 logger = logging.getLogger(__name__)
 

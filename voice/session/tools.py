@@ -8,9 +8,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from voice import events as ev
-from voice import tools
 from voice.engines.base import ToolSpec
+from voice.session import events as ev
+from voice.session import site_tools as tools
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from voice.engines import create_engine
-from voice.protocol import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_RATE_LIMITED
-from voice.services.client_ip import client_ip_from_scope
-from voice.services.live import session_group
 from voice.services.ratelimit import check_connection
 from voice.services.sessions import may_use_session_id
-from voice.session import VoiceSession
+from voice.session.live import session_group
+from voice.session.service import VoiceSession
+from voice.transports.client_ip import client_ip_from_scope
+from voice.transports.json_socket.parse import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_RATE_LIMITED
 
 logger = logging.getLogger(__name__)
 

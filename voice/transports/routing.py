@@ -3,8 +3,8 @@
 from django.urls import path
 
 from voice.console.consumers import console_socket
-from voice.consumers.json_socket import JsonVoiceConsumer
-from voice.consumers.stream_socket import StreamVoiceConsumer
+from voice.transports.json_socket.consumer import JsonVoiceConsumer
+from voice.transports.stream_socket.consumer import StreamVoiceConsumer
 
 websocket_urlpatterns = [
     path("api/voice/ws", JsonVoiceConsumer.as_asgi()),

@@ -16,9 +16,9 @@ from typing import Any
 import openai
 from django.conf import settings
 
-from voice.services.backoff import RetryPolicy, retry_after_from, should_retry_from
-from voice.services.circuit import Admission, CircuitBreaker
-from voice.tools import SITE_TOOLS
+from voice.session.site_tools import SITE_TOOLS
+from voice.upstream.backoff import RetryPolicy, retry_after_from, should_retry_from
+from voice.upstream.circuit import Admission, CircuitBreaker
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from functools import cache
 
 from voice.engines.base import EngineEvent
-from voice.local.audio import resample_pcm16, silence
-from voice.local.tts import get_synthesizer
+from voice.engines.local.audio import resample_pcm16, silence
+from voice.engines.local.tts import get_synthesizer
 
 HINTS = ("Pricing", "Careers", "Documentation", "Security", "Blog", "Contact")
 TEST_VOICE = "en-us"  # the espeak voice pocketsphinx hears most reliably

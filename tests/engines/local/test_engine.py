@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.local import (
+from tests.engines.local import (
     EVENT_TIMEOUT,
     HINTS,
     collect_until,
@@ -32,9 +32,9 @@ from voice.engines.base import (
     TranscriptFinal,
     TurnDetection,
 )
-from voice.engines.local_engine import LocalEngine
-from voice.local.audio import silence
-from voice.local.tts import get_synthesizer
+from voice.engines.local.audio import silence
+from voice.engines.local.engine import LocalEngine
+from voice.engines.local.tts import get_synthesizer
 
 Started = Callable[..., Awaitable[tuple[LocalEngine, AsyncIterator[EngineEvent]]]]
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.audio_samples import chunks, silence
+from devtools.audio_samples import chunks, silence
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient, types
-from tests.local import utterance
-from tests.streamclient import StreamVoiceClient
+from tests.engines.local import utterance
+from tests.transports.json_socket.client import JsonVoiceClient, types
+from tests.transports.stream_socket.client import StreamVoiceClient
 from voice.models import SitePage
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from voice.engines.base import ToolSpec
-from voice.local.responder import Responder
+from voice.engines.local.responder import Responder
 
 THEME = ToolSpec(
     "set_theme__setMode",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.local import HINTS, utterance_16k, word_overlap
-from voice.local.intents import example_sentences
-from voice.local.langmodel import build_arpa
-from voice.local.phonetics import ipa_to_arpabet, pronounce
-from voice.local.stt import Recognizer
-from voice.local.tts import get_synthesizer
+from tests.engines.local import HINTS, utterance_16k, word_overlap
+from voice.engines.local.intents import example_sentences
+from voice.engines.local.langmodel import build_arpa
+from voice.engines.local.phonetics import ipa_to_arpabet, pronounce
+from voice.engines.local.stt import Recognizer
+from voice.engines.local.tts import get_synthesizer
 
 PHRASES = (
     "take me to the pricing page",

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice.local.audio import StreamResampler, resample_pcm16
-from voice.local.tts import DEFAULT_VOICE, espeak_voice, get_synthesizer, speech_rate, split_chunks
+from voice.engines.local.audio import StreamResampler, resample_pcm16
+from voice.engines.local.tts import (
+    DEFAULT_VOICE,
+    espeak_voice,
+    get_synthesizer,
+    speech_rate,
+    split_chunks,
+)
 
 
 def seconds(pcm: bytes) -> float:

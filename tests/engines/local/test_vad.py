@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.local import HINTS, speech, word_overlap
+from tests.engines.local import HINTS, speech, word_overlap
 from voice.engines.base import SpeechStarted, SpeechStopped, TranscriptDelta, TurnDetection
-from voice.local.audio import resample_pcm16, silence
-from voice.local.intents import example_sentences
-from voice.local.listener import Listener, UtteranceEnd
-from voice.local.stt import Recognizer
-from voice.local.vad import FRAME_MS, TurnDetector, vad_mode
+from voice.engines.local.audio import resample_pcm16, silence
+from voice.engines.local.intents import example_sentences
+from voice.engines.local.listener import Listener, UtteranceEnd
+from voice.engines.local.stt import Recognizer
+from voice.engines.local.vad import FRAME_MS, TurnDetector, vad_mode
 
 
 def push_all(detector: TurnDetector, pcm: bytes) -> list[tuple[int, str]]:

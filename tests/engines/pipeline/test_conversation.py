@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.audio_samples import (
+from devtools.audio_samples import (
     chunks,
     decode_file,
     decode_opus_packets,
@@ -22,7 +22,7 @@ from tests.audio_samples import (
     webm_opus,
 )
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient, types
+from tests.transports.json_socket.client import JsonVoiceClient, types
 from voice.models import Turn, VoiceSession
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.audio_samples import chunks, silence, tone
+from devtools.audio_samples import chunks, silence, tone
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient, types
-from tests.streamclient import StreamVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient, types
+from tests.transports.stream_socket.client import StreamVoiceClient
 from voice.models import SitePage, Turn
 
 pytestmark = pytest.mark.django_db(transaction=True)

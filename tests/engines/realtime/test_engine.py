@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from openai import AsyncOpenAI
 
-from tests.fakes.audio import silence_pcm16, tone_pcm16
-from tests.fakes.openai_server import FakeOpenAI
+from devtools.fake_openai.audio import silence_pcm16, tone_pcm16
+from devtools.fake_openai.openai_server import FakeOpenAI
 from voice.engines.base import (
     AudioDelta,
     EngineEvent,
@@ -37,8 +37,8 @@ from voice.engines.base import (
     TranscriptFinal,
     TurnDetection,
 )
-from voice.engines.openai_realtime import DEFAULT_APPEND_MS, OpenAIRealtimeEngine
-from voice.engines.realtime_state import RetryPolicy
+from voice.engines.realtime.engine import DEFAULT_APPEND_MS, OpenAIRealtimeEngine
+from voice.engines.realtime.state import RetryPolicy
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_s=0.01, max_s=0.05)
 ORDER_TOOL = ToolSpec(

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.audio import silence_pcm16, tone_pcm16
-from tests.fakes.openai_server import FakeOpenAI
-from tests.test_realtime_engine import VAD, running, sent, shape, speak
+from devtools.fake_openai.audio import silence_pcm16, tone_pcm16
+from devtools.fake_openai.openai_server import FakeOpenAI
+from tests.engines.realtime.test_engine import VAD, running, sent, shape, speak
 from voice.engines.base import (
     AudioDelta,
     EngineFailure,
@@ -20,7 +20,7 @@ from voice.engines.base import (
     TextDone,
     TranscriptFinal,
 )
-from voice.engines.realtime_state import RetryPolicy
+from voice.engines.realtime.state import RetryPolicy
 
 
 @pytest.fixture
@@ -292,7 +292,7 @@ async def test_unknown_event_types_are_tolerated_and_logged_once(
     )
     fake.ws_inject(future, after="response.output_audio.delta", nth=1)
     fake.ws_inject(future, after="response.output_audio.delta", nth=2)
-    caplog.set_level(logging.INFO, logger="voice.engines.realtime_events")
+    caplog.set_level(logging.INFO, logger="voice.engines.realtime.events")
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         events = await inbox.until(ResponseDone)

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import token_for
-from tests.jsonclient import JsonVoiceClient
+from tests.transports.json_socket.client import JsonVoiceClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from voice import protocol as p
+from voice.transports.json_socket import parse as p
 
 
 def parse(obj: object) -> p.ClientMessage:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.audio_samples import chunks, opus_packets, silence, tone
+from devtools.audio_samples import chunks, opus_packets, silence, tone
 from tests.conftest import token_for
-from tests.streamclient import StreamVoiceClient
+from tests.transports.stream_socket.client import StreamVoiceClient
 from voice.models import VoiceSession
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,5 +3,5 @@
 ``audio`` resampling, ``vad`` turn detection (webrtcvad), ``stt`` recognition (pocketsphinx)
 with ``lexicon``/``langmodel``/``phonetics`` biasing it toward the site, ``listener`` tying
 those together, ``intents``/``setters``/``replies``/``responder`` deciding what to say, and
-``tts`` speaking it (espeak-ng). ``voice.engines.local_engine`` drives them.
+``tts`` speaking it (espeak-ng). ``voice.engines.local.engine`` drives them.
 """

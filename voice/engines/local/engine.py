@@ -26,11 +26,11 @@ from voice.engines.base import (
     ToolCall,
     TranscriptFinal,
 )
-from voice.local.intents import example_sentences
-from voice.local.listener import Listener, UtteranceEnd
-from voice.local.responder import Plan, Responder
-from voice.local.stt import SITE, Recognizer
-from voice.local.tts import EspeakSynthesizer, espeak_voice, get_synthesizer, spoken_reply
+from voice.engines.local.intents import example_sentences
+from voice.engines.local.listener import Listener, UtteranceEnd
+from voice.engines.local.responder import Plan, Responder
+from voice.engines.local.stt import SITE, Recognizer
+from voice.engines.local.tts import EspeakSynthesizer, espeak_voice, get_synthesizer, spoken_reply
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice.local.setters import match_setter, setter_sentences
-from voice.local.text import content_words, normalize, strip_fillers
+from voice.engines.local.setters import match_setter, setter_sentences
+from voice.engines.local.text import content_words, normalize, strip_fillers
 
 SEARCH, NAVIGATE, SITE_INFO = "search_site", "navigate_to_page", "get_site_info"
 SITE_TOOLS = (SEARCH, NAVIGATE, SITE_INFO)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from pocketsphinx import Config, LogMath, NGramModel, get_model_path
 
-from voice.local.langmodel import BACKGROUND_WORDS
-from voice.local.phonetics import pronounce
-from voice.local.tts import get_synthesizer
+from voice.engines.local.langmodel import BACKGROUND_WORDS
+from voice.engines.local.phonetics import pronounce
+from voice.engines.local.tts import get_synthesizer
 
 logger = logging.getLogger(__name__)
 

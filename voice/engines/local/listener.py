@@ -17,9 +17,9 @@ from voice.engines.base import (
     TranscriptDelta,
     TurnDetection,
 )
-from voice.local.audio import RECOGNIZER_RATE, StreamResampler
-from voice.local.stt import Recognizer
-from voice.local.vad import TurnDetector
+from voice.engines.local.audio import RECOGNIZER_RATE, StreamResampler
+from voice.engines.local.stt import Recognizer
+from voice.engines.local.vad import TurnDetector
 
 logger = logging.getLogger(__name__)
 

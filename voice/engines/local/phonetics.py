@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from voice.local.tts import EspeakSynthesizer
+from voice.engines.local.tts import EspeakSynthesizer
 
 logger = logging.getLogger(__name__)
 

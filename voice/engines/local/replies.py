@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from voice.local.setters import GENERIC_WORDS, name_words
-from voice.local.text import clip, join_words, number_word
+from voice.engines.local.setters import GENERIC_WORDS, name_words
+from voice.engines.local.text import clip, join_words, number_word
 
 _LIST_KEYS = ("results", "pages", "items", "matches", "hits", "documents", "data", "topics",
               "sections", "suggestions", "available", "available_pages")  # fmt: skip

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice.local import replies
-from voice.local.intents import NAVIGATE, SEARCH, SITE_INFO, SITE_TOOLS, understand
-from voice.local.text import normalize
+from voice.engines.local import replies
+from voice.engines.local.intents import NAVIGATE, SEARCH, SITE_INFO, SITE_TOOLS, understand
+from voice.engines.local.text import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from voice.local.text import content_words, normalize, parse_number, stem
+from voice.engines.local.text import content_words, normalize, parse_number, stem
 
 MIN_SCORE = 3  # e.g. one name word and one enum value, or three description words
 GENERIC_WORDS = {

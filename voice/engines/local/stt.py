@@ -17,8 +17,8 @@ from contextlib import contextmanager
 import numpy as np
 from pocketsphinx import Decoder
 
-from voice.local.langmodel import build_arpa
-from voice.local.lexicon import get_lexicon
+from voice.engines.local.langmodel import build_arpa
+from voice.engines.local.lexicon import get_lexicon
 
 logger = logging.getLogger(__name__)
 

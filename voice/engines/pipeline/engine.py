@@ -26,8 +26,8 @@ from voice.engines.base import (
     TranscriptDelta,
     TranscriptFinal,
 )
-from voice.engines.pipeline_stt import SegmentedTranscriber
-from voice.engines.pipeline_tts import SentenceSplitter, SpeechQueue
+from voice.engines.pipeline.stt import SegmentedTranscriber
+from voice.engines.pipeline.tts import SentenceSplitter, SpeechQueue
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import av
 import numpy as np
 from openai import AsyncOpenAI
 
-from voice.audio import pcm_frame
+from voice.audio.codecs import pcm_frame
 from voice.engines.base import BYTES_PER_MS, ENGINE_SAMPLE_RATE
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from websockets.exceptions import ConnectionClosed
 
-from voice.engines import realtime_config as wire
 from voice.engines.base import (
     BYTES_PER_MS,
     EngineEvent,
@@ -28,8 +27,9 @@ from voice.engines.base import (
     SessionConfig,
     TranscriptFinal,
 )
-from voice.engines.realtime_events import RealtimeEvents
-from voice.engines.realtime_state import (
+from voice.engines.realtime import config as wire
+from voice.engines.realtime.events import RealtimeEvents
+from voice.engines.realtime.state import (
     RECOVERABLE_CLOSE_CODES,
     ConversationLog,
     RetryPolicy,

@@ -30,14 +30,14 @@ from voice.engines.base import (
     TranscriptDelta,
     TranscriptFinal,
 )
-from voice.engines.realtime_config import (
+from voice.engines.realtime.config import (
     BETA_NAMES,
     CLOSING_ERRORS,
     IGNORED_TYPES,
     STATUSES,
     SWALLOWED_ERRORS,
 )
-from voice.engines.realtime_state import ConversationLog, Turn
+from voice.engines.realtime.state import ConversationLog, Turn
 
 logger = logging.getLogger(__name__)
 

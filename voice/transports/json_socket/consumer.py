@@ -10,15 +10,15 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.tokens import TokenRejected, user_for_token
-from voice import events as ev
-from voice import protocol as p
-from voice.consumers.common import (
+from voice.session import events as ev
+from voice.session.flow import MessageRate
+from voice.session.service import VoiceSession
+from voice.transports.base import (
     SessionControl,
     too_large,
 )
-from voice.flow import MessageRate
-from voice.session import VoiceSession
-from voice.wire_json import to_json_message
+from voice.transports.json_socket import parse as p
+from voice.transports.json_socket.render import to_json_message
 
 logger = logging.getLogger(__name__)
 

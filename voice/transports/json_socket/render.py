@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from voice import events as ev
+from voice.session import events as ev
 
 
 def to_json_message(event: ev.SessionEvent) -> dict[str, Any] | None:

@@ -8,17 +8,17 @@ from typing import Any
 
 from django.conf import settings
 
-from voice import events as ev
-from voice import protocol as p
-from voice import stream_protocol as sp
-from voice.consumers.common import (
+from voice.session import events as ev
+from voice.session.clock import now_ms
+from voice.session.flow import MessageRate
+from voice.session.service import VoiceSession
+from voice.transports.base import (
     SessionControl,
     too_large,
 )
-from voice.flow import MessageRate
-from voice.session import VoiceSession
-from voice.turns import now_ms
-from voice.wire_stream import StreamWire, control, error
+from voice.transports.json_socket import parse as p
+from voice.transports.stream_socket import parse as sp
+from voice.transports.stream_socket.render import StreamWire, control, error
 
 logger = logging.getLogger(__name__)
 

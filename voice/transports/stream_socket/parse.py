@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voice.protocol import BAD_MESSAGE, UNKNOWN_TYPE, ProtocolError, load_object
+from voice.transports.json_socket.parse import BAD_MESSAGE, UNKNOWN_TYPE, ProtocolError, load_object
 
 BAD_FRAME = "bad_frame"
 NOT_STREAMING = "not_streaming"

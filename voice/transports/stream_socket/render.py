@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voice import events as ev
+from voice.session import events as ev
 
 
 def control(kind: str, data: Any = None, **metadata: Any) -> dict[str, Any]:
