@@ -20,7 +20,7 @@ from voice.session.site_tools import (
 )
 
 pytestmark = pytest.mark.django_db
-SAMPLE = Path(__file__).resolve().parent.parent / "site"
+SAMPLE = Path(__file__).resolve().parents[2] / "site"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from voice.upstream.circuit import Admission, CircuitBreaker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:

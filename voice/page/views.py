@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from voice.engines.voices import VOICES
 from voice.models import SitePage
-from voice.transports.json_socket.parse import VOICES
 from voice.upstream.keys import rtc_url
 
 LANGUAGES = (

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from voice.engines.voices import VOICES
+
 # Close codes (PROTOCOL.md section 6).
 CLOSE_NORMAL = 1000
 CLOSE_UNAUTHORIZED = 4401
@@ -33,11 +35,6 @@ BUSY = "busy"
 UPSTREAM = "upstream"
 TOO_LARGE = "too_large"
 RATE_LIMIT_MESSAGE = "Rate limit exceeded"
-
-VOICES = (
-    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
-    "fable", "onyx", "nova",
-)  # fmt: skip
 
 
 class ProtocolError(Exception):
