@@ -105,8 +105,8 @@ def make_samples() -> tuple[list[tuple[str, str, bytes]], float, float]:
             synth_s += time.perf_counter() - started
             audio_s += len(pcm) / 48000
             samples.append(("espeak", text, silence(300) + pcm + silence(300)))
-        if pcm := flite_speech(text, FLITE_VOICES[i % len(FLITE_VOICES)]):
-            samples.append(("flite", text, silence(300) + pcm + silence(300)))
+        if flite_pcm := flite_speech(text, FLITE_VOICES[i % len(FLITE_VOICES)]):
+            samples.append(("flite", text, silence(300) + flite_pcm + silence(300)))
     return samples, synth_s, audio_s
 
 

@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openai import AsyncOpenAI  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from bench.server import BenchServer, FakeProcess  # noqa: E402
 from devtools.audio_samples import chunks, tone  # noqa: E402
@@ -52,7 +52,7 @@ def engine_env(fake: FakeProcess | FakeOpenAI) -> dict[str, str]:
     }
 
 
-async def one_turn(ws, audio: list[bytes]) -> tuple[float, float]:  # noqa: ANN001
+async def one_turn(ws: ClientConnection, audio: list[bytes]) -> tuple[float, float]:
     """Speak at real-time pace; the monotonic times of stop_listening and the first audio."""
     await ws.send(json.dumps({"type": "start_listening"}))
     for chunk in audio:

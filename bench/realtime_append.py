@@ -78,7 +78,8 @@ async def one_run(fake: FakeOpenAI, append_ms: int, lead_ms: int) -> dict[str, f
     await engine.close()
 
     appends = [e for e in fake.ws_events if e.type == "input_audio_buffer.append"]
-    waits, received = [], 0
+    waits: list[float] = []
+    received = 0
     for append in appends:
         received += len(base64.b64decode(append.event["audio"]))
         complete = received // step  # frames fully delivered so far

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from websockets.asyncio.client import connect  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from bench.server import BenchServer, FakeProcess  # noqa: E402
 from devtools.audio_samples import chunks, silence, tone  # noqa: E402
@@ -47,7 +47,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def open_stream(server: BenchServer, token: str):  # noqa: ANN201
+async def open_stream(server: BenchServer, token: str) -> ClientConnection:
     headers = {"Authorization": f"Bearer {token}"}
     ws = await connect(
         f"{server.ws_url}/voice-ws", additional_headers=headers, max_size=None, ping_interval=None
@@ -60,7 +60,7 @@ async def open_stream(server: BenchServer, token: str):  # noqa: ANN201
     return ws
 
 
-async def speak(ws, frames: list[bytes]) -> None:  # noqa: ANN001
+async def speak(ws: ClientConnection, frames: list[bytes]) -> None:
     """Frames at the pace a microphone makes them."""
     start = time.perf_counter()
     for index, frame in enumerate(frames):
@@ -71,7 +71,7 @@ async def speak(ws, frames: list[bytes]) -> None:  # noqa: ANN001
 # ---- barge-in --------------------------------------------------------------------------------
 
 
-async def recv(ws, within: float = 10.0) -> str | bytes:  # noqa: ANN001
+async def recv(ws: ClientConnection, within: float = 10.0) -> str | bytes:
     """The next message; a stalled conversation fails the benchmark instead of hanging it."""
     return await asyncio.wait_for(ws.recv(), within)
 
@@ -158,7 +158,7 @@ async def load(server: BenchServer, sessions: int, seconds: float) -> tuple[int,
     return sum(sent), rtts
 
 
-def session_rows(server: BenchServer) -> list[tuple]:
+def session_rows(server: BenchServer) -> list[tuple[int, int, float | None, float | None, str]]:
     db = sqlite3.connect(Path(server.dir) / "db.sqlite3")
     try:
         return db.execute(

@@ -50,7 +50,7 @@ def opus_packets(pcm: bytes, rate: int = 24000) -> list[bytes]:
 
 def decode_file(data: bytes) -> float:
     """Seconds of audio in an encoded file (mp3, ogg, ...)."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(stream))
         return samples / stream.rate

@@ -7,14 +7,11 @@ the default rate everywhere.
 from __future__ import annotations
 
 import io
-import logging
 import math
 from functools import lru_cache
 
 import av
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 PCM16_BYTES_PER_MS = 48  # 24 kHz * 2 bytes / 1000
@@ -101,6 +98,8 @@ def encode_audio(pcm: bytes, response_format: str, rate: int = SAMPLE_RATE) -> b
     buf = io.BytesIO()
     with av.open(buf, "w", format=container_name) as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
+        if not isinstance(stream, av.AudioStream):  # every TTS_FORMATS codec is an audio codec
+            raise TypeError(f"{codec} is not an audio codec")
         ctx = stream.codec_context
         resampler = av.AudioResampler(
             format=ctx.format.name, layout="mono", rate=rate, frame_size=ctx.frame_size or 1024
@@ -118,7 +117,7 @@ def encode_audio(pcm: bytes, response_format: str, rate: int = SAMPLE_RATE) -> b
 def decoded_seconds(data: bytes) -> float:
     """Duration of an uploaded audio file (any container PyAV knows), by decoding it fully."""
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), "r") as container:
             if not container.streams.audio:
                 raise UndecodableAudioError("no audio stream")
             samples, rate = 0, 0

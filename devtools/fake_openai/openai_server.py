@@ -264,8 +264,8 @@ class FakeOpenAI(FaultScript, Recorder):
         conn = RealtimeConnection(self, request, ws, index, session, sideband)
         self._connections.append(conn)
         if request.headers.get("OpenAI-Beta", "").startswith("realtime"):
-            error = EventError(BETA_MESSAGE, "beta_api_shape_disabled")
-            await conn.emit({"type": "error", "error": error.as_error()})
+            beta = EventError(BETA_MESSAGE, "beta_api_shape_disabled")
+            await conn.emit({"type": "error", "error": beta.as_error()})
             await conn.close(4000, "invalid_request_error.beta_api_shape_disabled")
             return ws
         await conn.run()
@@ -319,11 +319,14 @@ async def _record(request: web.Request) -> RecordedRequest:
 
 async def _read_form(request: web.Request) -> dict[str, Any]:
     form: dict[str, Any] = {}
-    for name, value in (await request.post()).items():
-        if isinstance(value, web.FileField):
-            value = FilePart(value.filename, value.content_type, value.file.read())
-        elif isinstance(value, (bytes, bytearray)):  # non-text parts, e.g. application/sdp
-            value = bytes(value).decode(errors="replace")
+    for name, raw in (await request.post()).items():
+        value: FilePart | str
+        if isinstance(raw, web.FileField):
+            value = FilePart(raw.filename, raw.content_type, raw.file.read())
+        elif isinstance(raw, (bytes, bytearray)):  # non-text parts, e.g. application/sdp
+            value = bytes(raw).decode(errors="replace")
+        else:
+            value = raw
         if name in form:  # repeated fields such as timestamp_granularities[]
             previous = form[name] if isinstance(form[name], list) else [form[name]]
             form[name] = [*previous, value]

@@ -94,7 +94,7 @@ class Transcriptions:
                     event["logprobs"] = [_logprob(piece)]
                 if not await stream.send_event(event):
                     return await stream.finish()
-            done = {"type": "transcript.text.done", "text": text, "usage": usage}
+            done: dict[str, Any] = {"type": "transcript.text.done", "text": text, "usage": usage}
             if logprobs:
                 done["logprobs"] = [_logprob(p) for p in split_words(text)]
             await stream.send_event(done)

@@ -102,8 +102,12 @@ class _Chunker:
     def stream_chunks(self, include_usage: bool) -> list[dict[str, Any]]:
         usage: dict[str, Any] = {"usage": None} if include_usage else {}
         if isinstance(self.plan, ToolCallPlan):
-            first = {"role": "assistant", "content": None, "tool_calls": [self._tool_call("")]}
-            deltas = [
+            first: dict[str, Any] = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [self._tool_call("")],
+            }
+            deltas: list[dict[str, Any]] = [
                 {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
                 for piece in split_fixed(self.text, 8)
             ]

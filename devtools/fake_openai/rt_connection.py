@@ -217,8 +217,7 @@ class RealtimeConnection:
             await self._reject(error, event_id)
 
     async def _session_update(self, event: dict[str, Any]) -> None:
-        update = event.get("session")
-        validate_update(update, self.session["type"])
+        update = validate_update(event.get("session"), self.session["type"])
         voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
         if voice and self.voice_locked and voice != self.session["audio"]["output"]["voice"]:
             raise EventError(

@@ -170,7 +170,7 @@ class ResponseRun:
             )
 
     async def _message(self, text: str) -> None:
-        item = {
+        item: dict[str, Any] = {
             "id": new_id("item"),
             "object": "realtime.item",
             "type": "message",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, NoReturn
 
 from .ids import new_id
 from .rt_errors import EventError
@@ -105,8 +105,11 @@ def build_session(request: Any, model: str = DEFAULT_MODEL) -> dict[str, Any]:
     return merge_session(base, request)
 
 
-def validate_update(update: Any, current_type: str | None = None) -> None:
-    """Reject what the GA service rejects: missing type, unknown keys, bad values."""
+def validate_update(update: Any, current_type: str | None = None) -> dict[str, Any]:
+    """Reject what the GA service rejects: missing type, unknown keys, bad values.
+
+    Returns the update, now known to be an object.
+    """
     if not isinstance(update, dict):
         raise EventError(
             "Missing required parameter: 'session'.", "missing_required_parameter", "session"
@@ -129,6 +132,7 @@ def validate_update(update: Any, current_type: str | None = None) -> None:
         )
     _check_keys(update, _SCHEMAS[kind], "session")
     _check_values(update)
+    return update
 
 
 def _check_keys(value: Any, schema: dict[str, Any], path: str) -> None:
@@ -212,7 +216,7 @@ def _valid_tool(tool: Any) -> bool:
     return tool.get("type") == "mcp" or (tool.get("type") == "function" and bool(tool.get("name")))
 
 
-def _invalid(path: str, value: Any) -> None:
+def _invalid(path: str, value: Any) -> NoReturn:
     raise EventError(
         f"Invalid value for 'session.{path}': {value!r}.", "invalid_value", f"session.{path}"
     )
