@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.requests import SignedInRequest
 from voice.console.control import DEFAULT_REASON, end_live_session
 from voice.models import RateLimitBucket, SitePage, TokenGrant, Turn, VoiceSession
 
@@ -68,7 +69,7 @@ class VoiceSessionAdmin(ReadOnlyAdmin):
     actions = ["end_live_sessions"]
 
     @admin.action(description="End selected live sessions")
-    def end_live_sessions(self, request: HttpRequest, queryset: QuerySet[VoiceSession]) -> None:
+    def end_live_sessions(self, request: SignedInRequest, queryset: QuerySet[VoiceSession]) -> None:
         """Same as the console's End button, with the default reason."""
         live = queryset.filter(ended_at__isnull=True).values_list("pk", flat=True)
         ended = sum(end_live_session(pk, request.user.pk, DEFAULT_REASON) for pk in live)

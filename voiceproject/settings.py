@@ -14,14 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from voiceproject.env import (
-    env_bool,
-    env_choice,
-    env_float,
-    env_int,
-    env_list,
-    env_str,
-)
+from voiceproject.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VOICE_VAR_DIR") or BASE_DIR / "var")
@@ -126,7 +119,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
+            "NAME": str(VAR_DIR / "db.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
             # A file, not :memory:, so a Daphne subprocess in the tests sees the test data;
             # one per test run, so concurrent runs do not share it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -24,8 +25,6 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from voice.console.exposition import CONTENT_TYPE, render_prometheus
 from voice.console.metrics import server_metrics
-
-logger = logging.getLogger(__name__)
 
 # request.auth of a scraper that presented VOICE_METRICS_TOKEN.
 SCRAPE_TOKEN = "metrics-token"
@@ -93,7 +92,9 @@ class MetricsTokenScheme(OpenApiAuthenticationExtension):
 
 
 class IsStaffOrScraper(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
+    """Staff, or a scraper that presented the metrics token."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.auth == SCRAPE_TOKEN:
             return True
         return bool(request.user and request.user.is_staff)
@@ -102,13 +103,14 @@ class IsStaffOrScraper(BasePermission):
 class AnyAccept(BaseContentNegotiation):
     """Answer whatever the scraper's Accept says: the figures are text, refusals are JSON."""
 
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))  # renderer_classes names one
+        return renderer, renderer.media_type
 
 
 class PrometheusView(APIView):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,11 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.requests import SignedInRequest
 from voice.console import charts, latency
 from voice.console.control import DEFAULT_REASON, clean_reason, end_live_session
 from voice.models import VoiceSession
-
-logger = logging.getLogger(__name__)
 
 # A session page draws at most this many turns; the admin lists them all.
 MAX_TURNS = 200
@@ -55,7 +53,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
 
 @staff_member_required
 @require_POST
-def end_session(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+def end_session(request: SignedInRequest, session_id: uuid.UUID) -> HttpResponse:
     """End a live session: record who and why, and have its owner close it with 1000."""
     session = get_object_or_404(VoiceSession.objects.only("pk"), pk=session_id)
     reason = clean_reason(request.POST.get("reason"))
