@@ -5,6 +5,7 @@ python -m bench [name ...]     (names without .py; default: all)
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,18 @@ HELPERS = {"__init__", "__main__", "server"}
 
 
 def main() -> int:
-    chosen = set(sys.argv[1:])
     scripts = sorted(p for p in HERE.glob("*.py") if p.stem not in HELPERS)
+    names = [script.stem for script in scripts]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run benchmark scripts; each also runs alone as python bench/NAME.py.",
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"{', '.join(names)}; default: all"
+    )
+    chosen = set(parser.parse_args().names)
+    if unknown := chosen.difference(names):
+        parser.error(f"no such benchmark: {', '.join(sorted(unknown))}")
     failed = []
     for script in scripts:
         if chosen and script.stem not in chosen:

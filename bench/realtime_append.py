@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/realtime_append.py [--sizes 20 40 100 200] [--runs 3]
 
-Against the fake OpenAI server (tests/fakes), 20 ms frames are fed to the engine in real time,
-as the /voice-ws transport delivers them: 0.6 s of a 440 Hz tone, then 0.8 s of silence. The
-fake's server VAD ends the turn after 500 ms of quiet. Per append size it reports:
+Against the fake OpenAI server (devtools.fake_openai), 20 ms frames are fed to the engine in
+real time, as the /voice-ws transport delivers them: 0.6 s of a 440 Hz tone, then 0.8 s of
+silence. The fake's server VAD ends the turn after 500 ms of quiet. Per append size it reports:
 
 - frame wait: how long a frame sits in the engine (and on loopback) before the server has it;
 - VAD stop: from feeding the frame that completes the 500 ms of quiet to SpeechStopped
