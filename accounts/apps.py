@@ -1,3 +1,5 @@
+"""The accounts app: tokens and socket authentication for Django's own users."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""JWT endpoints under ``/api/auth/``: obtain, refresh and verify (simplejwt's views)."""
+
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 

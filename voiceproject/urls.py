@@ -1,3 +1,5 @@
+"""The site's routes: admin, the REST API and its schema, metrics, console and the voice page."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView

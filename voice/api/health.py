@@ -1,4 +1,4 @@
-"""REST views of the voice app."""
+"""``GET /api/health``: whether the server is healthy, for anyone (load balancers, uptime)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ class HealthView(APIView):
     """Whether the server is healthy, with figures from the database."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
     @extend_schema(
         responses=inline_serializer(

@@ -80,6 +80,7 @@ def render_prometheus(metrics: ServerMetrics) -> str:
     """HELP and TYPE lines, then one sample, for each family; ends with a newline."""
     lines: list[str] = []
     for family in FAMILIES:
+        # A str key into the TypedDict: every /metrics test fails if a field names no key.
         value = metrics[family.field] * family.scale  # type: ignore[literal-required]
         lines += [
             f"# HELP {family.name} {family.help}",

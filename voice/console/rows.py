@@ -46,7 +46,7 @@ class LiveRow(TypedDict):
     endUrl: str
 
 
-def _with_state(sessions: QuerySet[VoiceSession]) -> QuerySet[Any]:
+def _with_state(sessions: QuerySet[VoiceSession]) -> QuerySet[VoiceSession, dict[str, Any]]:
     # A correlated EXISTS keeps "is a turn open" inside the row's single query.
     open_turn = Turn.objects.filter(session=OuterRef("pk"), ended_at__isnull=True)
     return sessions.annotate(open_turn=Exists(open_turn)).values(*ROW_FIELDS)
