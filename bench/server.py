@@ -124,7 +124,7 @@ class FakeProcess:
         command = [
             sys.executable,
             "-m",
-            "devtools.fake_openai.openai_server",
+            "devtools.fake_openai",
             f"--port={self.port}",
         ]
         self.process = subprocess.Popen(

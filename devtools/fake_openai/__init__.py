@@ -1,4 +1,3 @@
-"""Loopback test doubles. Import the fake from `devtools.fake_openai.openai_server`.
-
-Kept import-free so `python -m devtools.fake_openai.openai_server` runs without a runpy warning.
+"""A loopback fake of the OpenAI API. Import it from ``devtools.fake_openai.openai_server``;
+``python -m devtools.fake_openai`` serves it alone.
 """

@@ -11,18 +11,14 @@ event loop, so sync tests, async tests on any loop and subprocesses can all use 
         ...
         assert [r.status for r in fake.requests_to("chat/completions")] == [429, 429, 200]
 
-Run it alone with `python -m devtools.fake_openai.openai_server --port 8765`.
+Run it alone with `python -m devtools.fake_openai --port 8765`.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import copy
-import dataclasses
-import json
 import logging
-import signal
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -36,7 +32,7 @@ from .errors import json_error, rate_limit_headers, request_id
 from .faults import FaultScript
 from .ids import new_id
 from .keys import AUTH_KEY, KeyStore
-from .records import RECORD_KEY, FilePart, RecordedRequest, Recorder
+from .records import RECORD_KEY, RecordedRequest, Recorder, read_request
 from .rest_audio import Speech, Transcriptions
 from .rest_chat import ChatCompletions
 from .rest_realtime import BETA_MESSAGE, RealtimeRest
@@ -215,7 +211,7 @@ class FakeOpenAI(FaultScript, Recorder):
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         """Record every request, then check the key and scripted faults before the handler."""
-        record = await _record(request)
+        record = await read_request(request)
         self.record_request(record)
         request[RECORD_KEY] = record
         try:
@@ -293,48 +289,6 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
     return handler
 
 
-async def _record(request: web.Request) -> RecordedRequest:
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    retry = headers.get("x-stainless-retry-count", "")
-    record = RecordedRequest(
-        method=request.method,
-        path=request.path,
-        query=dict(request.query),
-        headers=headers,
-        retry_count=int(retry) if retry.isdigit() else None,
-    )
-    if request.method != "POST":
-        return record
-    if request.content_type == "multipart/form-data":
-        record.form = await _read_form(request)
-        return record
-    record.body = await request.read()
-    if record.body and request.content_type in ("application/json", "application/octet-stream", ""):
-        try:
-            record.json = json.loads(record.body)
-        except ValueError:
-            record.json = None
-    return record
-
-
-async def _read_form(request: web.Request) -> dict[str, Any]:
-    form: dict[str, Any] = {}
-    for name, raw in (await request.post()).items():
-        value: FilePart | str
-        if isinstance(raw, web.FileField):
-            value = FilePart(raw.filename, raw.content_type, raw.file.read())
-        elif isinstance(raw, (bytes, bytearray)):  # non-text parts, e.g. application/sdp
-            value = bytes(raw).decode(errors="replace")
-        else:
-            value = raw
-        if name in form:  # repeated fields such as timestamp_granularities[]
-            previous = form[name] if isinstance(form[name], list) else [form[name]]
-            form[name] = [*previous, value]
-        else:
-            form[name] = value
-    return form
-
-
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("x-request-id", request_id())
     response.headers.setdefault("openai-version", "2020-10-01")
@@ -342,51 +296,3 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
     if response.status != 101:
         for name, value in rate_limit_headers().items():
             response.headers.setdefault(name, value)
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-def _config_from(args: argparse.Namespace) -> FakeConfig:
-    """FakeConfig from the --kebab-case options that were given."""
-    values = {
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(FakeConfig)
-        if getattr(args, f.name, None) is not None
-    }
-    return FakeConfig(**values)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve in the foreground until interrupted; prints the base URL first."""
-    parser = argparse.ArgumentParser(description="Fake OpenAI server (REST + Realtime WS).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--api-key", default="sk-test")
-    parser.add_argument("--log-level", default="WARNING")
-    parser.add_argument("--no-record", action="store_true", help="keep no recordings (benchmarks)")
-    for f in dataclasses.fields(FakeConfig):
-        if f.type in ("str", "float", "int", "int | None"):
-            kind = str if f.type == "str" else float if f.type == "float" else int
-            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    fake = FakeOpenAI(
-        host=args.host, port=args.port, api_key=args.api_key, config=_config_from(args)
-    )
-    fake.recording = not args.no_record
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    fake.start()
-    print(fake.base_url, flush=True)
-    try:
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
-
-
-if __name__ == "__main__":
-    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,49 @@ class RecordedRequest:
     def endpoint(self) -> str:
         """The path below /v1, e.g. "chat/completions"."""
         return self.path.removeprefix("/v1/")
+
+
+async def read_request(request: web.Request) -> RecordedRequest:
+    """What the fake records of a request: its line, headers and parsed body."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    retry = headers.get("x-stainless-retry-count", "")
+    record = RecordedRequest(
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers=headers,
+        retry_count=int(retry) if retry.isdigit() else None,
+    )
+    if request.method != "POST":
+        return record
+    if request.content_type == "multipart/form-data":
+        record.form = await _read_form(request)
+        return record
+    record.body = await request.read()
+    if record.body and request.content_type in ("application/json", "application/octet-stream", ""):
+        try:
+            record.json = json.loads(record.body)
+        except ValueError:
+            record.json = None
+    return record
+
+
+async def _read_form(request: web.Request) -> dict[str, Any]:
+    form: dict[str, Any] = {}
+    for name, raw in (await request.post()).items():
+        value: FilePart | str
+        if isinstance(raw, web.FileField):
+            value = FilePart(raw.filename, raw.content_type, raw.file.read())
+        elif isinstance(raw, (bytes, bytearray)):  # non-text parts, e.g. application/sdp
+            value = bytes(raw).decode(errors="replace")
+        else:
+            value = raw
+        if name in form:  # repeated fields such as timestamp_granularities[]
+            previous = form[name] if isinstance(form[name], list) else [form[name]]
+            form[name] = [*previous, value]
+        else:
+            form[name] = value
+    return form
 
 
 RECORD_KEY: web.RequestKey[RecordedRequest] = web.RequestKey("record", RecordedRequest)

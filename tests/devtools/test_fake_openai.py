@@ -667,7 +667,7 @@ def test_module_entry_point_serves_until_terminated():
         [
             sys.executable,
             "-m",
-            "devtools.fake_openai.openai_server",
+            "devtools.fake_openai",
             "--port",
             "0",
             "--stt-delay-ms",
