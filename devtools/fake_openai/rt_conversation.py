@@ -69,6 +69,19 @@ class Conversation:
         self.audio.pop(item_id, None)
         return True
 
+    def model_input(self, given: Any) -> list[dict[str, Any]]:
+        """The items the model sees: a response's `input` when it gives one, else every item."""
+        if given is None:
+            return list(self.items)
+        items = []
+        for item in given:
+            if isinstance(item, dict) and item.get("type") == "item_reference":
+                found = self.get(item.get("id", ""))
+                items.extend([found] if found else [])
+            elif isinstance(item, dict):
+                items.append(item)
+        return items
+
     def with_audio(self, item: dict[str, Any]) -> dict[str, Any]:
         """A copy of the item with base64 audio in its audio parts (conversation.item.retrieved)."""
         out = copy.deepcopy(item)
@@ -77,6 +90,17 @@ class Conversation:
             if part.get("type") in ("input_audio", "output_audio") and audio:
                 part["audio"] = base64.b64encode(audio.data).decode()
         return out
+
+
+def assistant_item(kind: str, **fields: Any) -> dict[str, Any]:
+    """A new output item of a response, in progress until the response finishes it."""
+    return {
+        "id": new_id("item"),
+        "object": "realtime.item",
+        "type": kind,
+        "status": "in_progress",
+        **fields,
+    }
 
 
 def user_text(items: list[dict[str, Any]], heard: dict[str, str]) -> str:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from .audio import bytes_per_ms, synth_realtime_audio
 from .ids import new_id
-from .rt_conversation import ItemAudio, answered_tool, user_text
+from .rt_conversation import ItemAudio, answered_tool, assistant_item, user_text
 from .rt_errors import ConnectionGoneError
+from .rt_usage import input_tokens, output_audio_tokens, rate_limits_updated, usage
 from .script import TextPlan, ToolCallPlan, count_tokens, plan_turn, split_fixed, split_words
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TOKEN_LIMIT = 40_000  # what rate_limits.updated reports as the per-minute token budget
 CANCEL_WAIT_S = 10.0  # bound on waiting for a cancelled response to close out
 
 
@@ -103,6 +103,11 @@ class ResponseRun:
                 pass
         return self._cancelled.is_set()
 
+    async def _pace(self, k: int) -> bool:
+        """Wait before the k-th delta (the first comes later); True once cancelled."""
+        config = self.conn.fake.config
+        return await self._pause(config.rt_delta_interval_ms if k else config.rt_first_audio_ms)
+
     def _plan(self) -> TextPlan | ToolCallPlan:
         items = self._context()
         offered: set[str] = set()
@@ -122,69 +127,36 @@ class ResponseRun:
         return plan
 
     def _context(self) -> list[dict[str, Any]]:
-        """The items the model sees: `response.input` if given, else the conversation."""
-        given = self.options.get("input")
-        if given is None:
-            return list(self.conn.conversation.items)
-        items = []
-        for item in given:
-            if isinstance(item, dict) and item.get("type") == "item_reference":
-                found = self.conn.conversation.get(item.get("id", ""))
-                items.extend([found] if found else [])
-            elif isinstance(item, dict):
-                items.append(item)
-        return items
+        return self.conn.conversation.model_input(self.options.get("input"))
 
-    async def _add_item(self, item: dict[str, Any]) -> tuple[int, str | None]:
+    async def _add_item(self, item: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Announce a new output item; returns the ids its deltas carry, and its predecessor."""
         index = len(self.output)
         self.output.append(item)
-        base = {"response_id": self.id, "output_index": index}
-        await self.conn.emit(
-            {"type": "response.output_item.added", **base, "item": copy.deepcopy(item)}
-        )
+        where = {"response_id": self.id, "output_index": index}
+        await self._emit_item("response.output_item.added", item, where)
         previous = None
         if self.in_conversation:
             previous = self.conn.conversation.add(item)
-            await self.conn.emit(
-                {
-                    "type": "conversation.item.added",
-                    "previous_item_id": previous,
-                    "item": copy.deepcopy(item),
-                }
-            )
-        return index, previous
+            await self._emit_item("conversation.item.added", item, {"previous_item_id": previous})
+        return {"response_id": self.id, "item_id": item["id"], "output_index": index}, previous
 
-    async def _finish_item(self, item: dict[str, Any], index: int, previous: str | None) -> None:
+    async def _finish_item(
+        self, item: dict[str, Any], ids: dict[str, Any], previous: str | None
+    ) -> None:
         item["status"] = "incomplete" if self.cancel_reason else "completed"
-        base = {"response_id": self.id, "output_index": index}
-        await self.conn.emit(
-            {"type": "response.output_item.done", **base, "item": copy.deepcopy(item)}
-        )
+        where = {"response_id": self.id, "output_index": ids["output_index"]}
+        await self._emit_item("response.output_item.done", item, where)
         if self.in_conversation:
-            await self.conn.emit(
-                {
-                    "type": "conversation.item.done",
-                    "previous_item_id": previous,
-                    "item": copy.deepcopy(item),
-                }
-            )
+            await self._emit_item("conversation.item.done", item, {"previous_item_id": previous})
+
+    async def _emit_item(self, kind: str, item: dict[str, Any], where: dict[str, Any]) -> None:
+        await self.conn.emit({"type": kind, **where, "item": copy.deepcopy(item)})
 
     async def _message(self, text: str) -> None:
-        item: dict[str, Any] = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "message",
-            "role": "assistant",
-            "status": "in_progress",
-            "content": [],
-        }
-        index, previous = await self._add_item(item)
-        ids = {
-            "response_id": self.id,
-            "item_id": item["id"],
-            "output_index": index,
-            "content_index": 0,
-        }
+        item = assistant_item("message", role="assistant", content=[])
+        added, previous = await self._add_item(item)
+        ids = {**added, "content_index": 0}
         audio = "audio" in self.modalities
         part: dict[str, Any] = (
             {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
@@ -210,7 +182,7 @@ class ResponseRun:
         await self.conn.emit({"type": "response.content_part.done", **ids, "part": part})
         self.output_text_tokens += count_tokens(spoken)
         item["content"] = [content]
-        await self._finish_item(item, index, previous)
+        await self._finish_item(item, ids, previous)
 
     async def _stream_audio(self, ids: dict[str, Any], text: str) -> str:
         """Audio deltas with the transcript interleaved, a little ahead; returns what was said."""
@@ -224,9 +196,7 @@ class ResponseRun:
             ids["item_id"], ItemAudio(bytearray(), bytes_per_ms(fmt))
         )
         for k, chunk in enumerate(chunks):
-            if await self._pause(
-                config.rt_first_audio_ms if k == 0 else config.rt_delta_interval_ms
-            ):
+            if await self._pace(k):
                 break
             upto = math.ceil((k + 1) * len(words) / len(chunks))
             for word in words[said:upto]:
@@ -248,11 +218,9 @@ class ResponseRun:
         return spoken
 
     async def _stream_text(self, ids: dict[str, Any], text: str) -> str:
-        config, spoken = self.conn.fake.config, ""
+        spoken = ""
         for k, word in enumerate(split_words(text)):
-            if await self._pause(
-                config.rt_first_audio_ms if k == 0 else config.rt_delta_interval_ms
-            ):
+            if await self._pace(k):
                 break
             await self.conn.emit({"type": "response.output_text.delta", **ids, "delta": word})
             spoken += word
@@ -260,27 +228,12 @@ class ResponseRun:
 
     async def _function_call(self, plan: ToolCallPlan) -> None:
         call_id = new_id("call", 16)
-        item = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "function_call",
-            "status": "in_progress",
-            "name": plan.name,
-            "call_id": call_id,
-            "arguments": "",
-        }
-        index, previous = await self._add_item(item)
-        ids = {
-            "response_id": self.id,
-            "item_id": item["id"],
-            "output_index": index,
-            "call_id": call_id,
-        }
-        config, arguments = self.conn.fake.config, ""
+        item = assistant_item("function_call", name=plan.name, call_id=call_id, arguments="")
+        added, previous = await self._add_item(item)
+        ids = {**added, "call_id": call_id}
+        arguments = ""
         for k, piece in enumerate(split_fixed(json.dumps(plan.arguments), 8)):
-            if await self._pause(
-                config.rt_first_audio_ms if k == 0 else config.rt_delta_interval_ms
-            ):
+            if await self._pace(k):
                 break
             await self.conn.emit(
                 {"type": "response.function_call_arguments.delta", **ids, "delta": piece}
@@ -296,35 +249,17 @@ class ResponseRun:
         )
         self.output_text_tokens += count_tokens(arguments)
         item["arguments"] = arguments
-        await self._finish_item(item, index, previous)
+        await self._finish_item(item, ids, previous)
 
     async def _done(self, status: str, details: dict[str, Any] | None) -> None:
         # Free the slot before response.done, so a response.create sent on receipt is accepted.
         if self.conn.response is self:
             self.conn.response = None
-        usage = self._usage() if status != "failed" else _usage(0, 0, 0, 0)
+        spent = self._usage() if status != "failed" else usage(0, 0, 0, 0)
         await self.conn.emit(
-            {"type": "response.done", "response": self._object(status, details, usage)}
+            {"type": "response.done", "response": self._object(status, details, spent)}
         )
-        await self.conn.emit(
-            {
-                "type": "rate_limits.updated",
-                "rate_limits": [
-                    {
-                        "name": "requests",
-                        "limit": 10_000,
-                        "remaining": 9_999,
-                        "reset_seconds": 0.006,
-                    },
-                    {
-                        "name": "tokens",
-                        "limit": TOKEN_LIMIT,
-                        "remaining": max(0, TOKEN_LIMIT - usage["total_tokens"]),
-                        "reset_seconds": 0.5,
-                    },
-                ],
-            }
-        )
+        await self.conn.emit(rate_limits_updated(spent["total_tokens"]))
 
     def _object(
         self,
@@ -347,36 +282,6 @@ class ResponseRun:
         }
 
     def _usage(self) -> dict[str, Any]:
-        items = self._context()
-        conversation = self.conn.conversation
-        text = sum(
-            count_tokens(json.dumps(item.get("content", item.get("output", "")))) for item in items
-        )
-        audio_ms = sum(
-            conversation.audio[i["id"]].ms
-            for i in items
-            if i.get("role") == "user" and i.get("id") in conversation.audio
-        )
-        # ~10 input audio tokens and ~20 output audio tokens per second of audio
-        return _usage(
-            text,
-            math.ceil(audio_ms / 100),
-            self.output_text_tokens,
-            math.ceil(self.output_audio_ms / 50),
-        )
-
-
-def _usage(text_in: int, audio_in: int, text_out: int, audio_out: int) -> dict[str, Any]:
-    return {
-        "total_tokens": text_in + audio_in + text_out + audio_out,
-        "input_tokens": text_in + audio_in,
-        "output_tokens": text_out + audio_out,
-        "input_token_details": {
-            "text_tokens": text_in,
-            "audio_tokens": audio_in,
-            "image_tokens": 0,
-            "cached_tokens": 0,
-            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
-        },
-        "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
-    }
+        text_in, audio_in = input_tokens(self._context(), self.conn.conversation.audio)
+        audio_out = output_audio_tokens(self.output_audio_ms)
+        return usage(text_in, audio_in, self.output_text_tokens, audio_out)
