@@ -17,7 +17,7 @@ from tests.devtools.conftest import events_until, speak
 @pytest.mark.asyncio
 async def test_client_secret_opens_a_realtime_socket_with_its_session(
     client: AsyncOpenAI, fake: FakeOpenAI
-):
+) -> None:
     secret = await client.realtime.client_secrets.create(
         expires_after={"anchor": "created_at", "seconds": 60},
         session={
@@ -44,7 +44,7 @@ async def test_client_secret_opens_a_realtime_socket_with_its_session(
 
 
 @pytest.mark.asyncio
-async def test_client_secret_ttl_outside_10_to_7200_is_rejected(client: AsyncOpenAI):
+async def test_client_secret_ttl_outside_10_to_7200_is_rejected(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
         await client.realtime.client_secrets.create(
             expires_after={"anchor": "created_at", "seconds": 5}
@@ -54,7 +54,7 @@ async def test_client_secret_ttl_outside_10_to_7200_is_rejected(client: AsyncOpe
 
 
 @pytest.mark.asyncio
-async def test_session_update_merges_partially(client: AsyncOpenAI):
+async def test_session_update_merges_partially(client: AsyncOpenAI) -> None:
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
         await conn.session.update(
@@ -76,7 +76,9 @@ async def test_session_update_merges_partially(client: AsyncOpenAI):
 
 
 @pytest.mark.asyncio
-async def test_unknown_session_field_is_rejected_with_param_and_event_id(client: AsyncOpenAI):
+async def test_unknown_session_field_is_rejected_with_param_and_event_id(
+    client: AsyncOpenAI,
+) -> None:
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
         await conn.send(
@@ -98,7 +100,9 @@ async def test_unknown_session_field_is_rejected_with_param_and_event_id(client:
 
 
 @pytest.mark.asyncio
-async def test_manual_mode_commit_needs_100ms_and_one_response_at_a_time(client: AsyncOpenAI):
+async def test_manual_mode_commit_needs_100ms_and_one_response_at_a_time(
+    client: AsyncOpenAI,
+) -> None:
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
         await conn.session.update(
@@ -125,7 +129,7 @@ async def test_manual_mode_commit_needs_100ms_and_one_response_at_a_time(client:
 @pytest.mark.asyncio
 async def test_items_are_inserted_retrieved_and_deleted_by_id(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     def text_item(text: str) -> Any:
         return {
             "type": "message",
@@ -159,7 +163,7 @@ async def test_items_are_inserted_retrieved_and_deleted_by_id(
 
 
 @pytest.mark.asyncio
-async def test_beta_header_gets_an_error_then_close_4000(client: AsyncOpenAI):
+async def test_beta_header_gets_an_error_then_close_4000(client: AsyncOpenAI) -> None:
     async with client.realtime.connect(
         model="gpt-realtime", extra_headers={"OpenAI-Beta": "realtime=v1"}
     ) as conn:

@@ -39,7 +39,7 @@ CLOSE_OUT_ORDER = SPOKEN_TURN_ORDER[9:]  # output_audio.done ... rate_limits.upd
 @pytest.mark.asyncio
 async def test_spoken_turn_by_energy_vad_follows_the_ga_order(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.config.transcript = "what time is it"
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
@@ -75,7 +75,7 @@ async def test_spoken_turn_by_energy_vad_follows_the_ga_order(
 
 
 @pytest.mark.asyncio
-async def test_function_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_function_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
     fake.config.tool_rules = [("order", "lookup_order", {"order_no": "A17"})]
     fake.config.tool_reply = "It has {output}."
     async with client.realtime.connect(model="gpt-realtime") as conn:
@@ -114,7 +114,7 @@ async def test_function_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI):
 @pytest.mark.asyncio
 async def test_barge_in_cancels_the_response_and_truncate_checks_produced_audio(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.config.rt_delta_interval_ms = 40  # ~2.5x realtime, so the answer is still running
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
@@ -154,7 +154,9 @@ async def test_barge_in_cancels_the_response_and_truncate_checks_produced_audio(
 
 
 @pytest.mark.asyncio
-async def test_abrupt_drop_is_a_close_without_a_frame(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_abrupt_drop_is_a_close_without_a_frame(
+    fake: FakeOpenAI, client: AsyncOpenAI
+) -> None:
     fake.ws_drop(after="session.created")
 
     async with client.realtime.connect(model="gpt-realtime") as conn:
@@ -169,7 +171,7 @@ async def test_abrupt_drop_is_a_close_without_a_frame(fake: FakeOpenAI, client: 
 @pytest.mark.asyncio
 async def test_scripted_close_1012_is_reconnected_by_the_sdk_into_a_fresh_session(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.ws_close(1012, "service restart", after="session.created")
     codes: list[int] = []
 
@@ -195,7 +197,7 @@ async def test_scripted_close_1012_is_reconnected_by_the_sdk_into_a_fresh_sessio
 
 
 @pytest.mark.asyncio
-async def test_injected_faults_mid_response(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_injected_faults_mid_response(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
     fake.ws_beta_names(after="response.created")
     fake.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
     async with client.realtime.connect(model="gpt-realtime") as conn:
@@ -216,7 +218,7 @@ async def test_injected_faults_mid_response(fake: FakeOpenAI, client: AsyncOpenA
 @pytest.mark.asyncio
 async def test_session_expiry_sends_session_expired_then_closes(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.config.session_max_seconds = 0.2
 
     async with client.realtime.connect(model="gpt-realtime") as conn:
@@ -229,7 +231,7 @@ async def test_session_expiry_sends_session_expired_then_closes(
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
 
 
-def test_vad_threshold_tells_a_tone_from_low_noise():
+def test_vad_threshold_tells_a_tone_from_low_noise() -> None:
     noise = (np.random.default_rng(1).normal(0, 50, 24_000)).astype("<i2").tobytes()
     vad = EnergyVad(0.5, 200, 48, "audio/pcm", 0)
 

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.asyncio
-async def test_streamed_transcription_sends_deltas_then_done(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_streamed_transcription_sends_deltas_then_done(
+    fake: FakeOpenAI, client: AsyncOpenAI
+) -> None:
     wav = encode_audio(tone_pcm16(1500), "wav")
 
     stream = await client.audio.transcriptions.create(
@@ -41,7 +43,7 @@ async def test_streamed_transcription_sends_deltas_then_done(fake: FakeOpenAI, c
 
 
 @pytest.mark.asyncio
-async def test_undecodable_upload_is_an_invalid_file_format(client: AsyncOpenAI):
+async def test_undecodable_upload_is_an_invalid_file_format(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match="Invalid file format"):
         await client.audio.transcriptions.create(
             model="whisper-1", file=("turn.webm", b"not audio at all", "audio/webm")
@@ -49,7 +51,7 @@ async def test_undecodable_upload_is_an_invalid_file_format(client: AsyncOpenAI)
 
 
 @pytest.mark.asyncio
-async def test_chat_stream_has_role_chunk_deltas_finish_usage_and_done(client: AsyncOpenAI):
+async def test_chat_stream_has_role_chunk_deltas_finish_usage_and_done(client: AsyncOpenAI) -> None:
     async with client.chat.completions.with_streaming_response.create(
         model="gpt-4o-mini",
         messages=[{"role": "user", "content": "hi"}],
@@ -69,7 +71,7 @@ async def test_chat_stream_has_role_chunk_deltas_finish_usage_and_done(client: A
 
 
 @pytest.mark.asyncio
-async def test_chat_tool_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_chat_tool_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
     fake.config.tool_rules = [("order", "lookup_order", {"order_no": "A17"})]
     fake.config.tool_reply = "Your order is {output}."
     tools: Any = [
@@ -108,7 +110,7 @@ async def test_chat_tool_call_round_trip(fake: FakeOpenAI, client: AsyncOpenAI):
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("fmt", ["mp3", "opus", "pcm"])
-async def test_speech_is_real_audio_in_the_requested_format(client: AsyncOpenAI, fmt: Any):
+async def test_speech_is_real_audio_in_the_requested_format(client: AsyncOpenAI, fmt: Any) -> None:
     text = "Hello from the fake."
 
     async with client.audio.speech.with_streaming_response.create(
@@ -133,7 +135,7 @@ async def test_speech_is_real_audio_in_the_requested_format(client: AsyncOpenAI,
 @pytest.mark.asyncio
 async def test_first_answers_come_the_configured_latency_after_arrival(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.config.stt_delay_ms = fake.config.chat_first_token_ms = 150
     fake.config.tts_first_byte_ms = 150
     wav = encode_audio(tone_pcm16(500), "wav")
@@ -163,7 +165,7 @@ async def test_first_answers_come_the_configured_latency_after_arrival(
 
 
 @pytest.mark.asyncio
-async def test_speech_rejects_input_over_4096_characters(client: AsyncOpenAI):
+async def test_speech_rejects_input_over_4096_characters(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
         await client.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input="a" * 4097)
 
@@ -171,7 +173,7 @@ async def test_speech_rejects_input_over_4096_characters(client: AsyncOpenAI):
 
 
 @pytest.mark.asyncio
-async def test_bad_key_is_401_on_rest_and_on_the_websocket_upgrade(fake: FakeOpenAI):
+async def test_bad_key_is_401_on_rest_and_on_the_websocket_upgrade(fake: FakeOpenAI) -> None:
     async with AsyncOpenAI(api_key="sk-wrong", base_url=fake.base_url, max_retries=0) as sdk:
         with pytest.raises(openai.AuthenticationError) as raised:
             await sdk.chat.completions.create(
@@ -187,7 +189,7 @@ async def test_bad_key_is_401_on_rest_and_on_the_websocket_upgrade(fake: FakeOpe
 
 
 @pytest.mark.asyncio
-async def test_429_retry_after_is_honoured_by_the_sdk(fake: FakeOpenAI):
+async def test_429_retry_after_is_honoured_by_the_sdk(fake: FakeOpenAI) -> None:
     fake.fail("chat", 429, times=2, headers={"retry-after": "0.3"})
 
     async with AsyncOpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=2) as sdk:
@@ -206,7 +208,7 @@ async def test_429_retry_after_is_honoured_by_the_sdk(fake: FakeOpenAI):
 @pytest.mark.asyncio
 async def test_insufficient_quota_is_a_rate_limit_error_with_its_code(
     fake: FakeOpenAI, client: AsyncOpenAI
-):
+) -> None:
     fake.fail("speech", 429, body_code="insufficient_quota")
 
     with pytest.raises(openai.RateLimitError) as raised:
@@ -217,7 +219,9 @@ async def test_insufficient_quota_is_a_rate_limit_error_with_its_code(
 
 
 @pytest.mark.asyncio
-async def test_cut_stream_raises_api_connection_error(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_cut_stream_raises_api_connection_error(
+    fake: FakeOpenAI, client: AsyncOpenAI
+) -> None:
     fake.cut_stream("chat", after=2)
 
     stream = await client.chat.completions.create(
@@ -232,7 +236,7 @@ async def test_cut_stream_raises_api_connection_error(fake: FakeOpenAI, client: 
 
 
 @pytest.mark.asyncio
-async def test_sse_error_raises_api_error(fake: FakeOpenAI, client: AsyncOpenAI):
+async def test_sse_error_raises_api_error(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
     fake.sse_error("chat", after=1, message="boom")
 
     stream = await client.chat.completions.create(
@@ -243,7 +247,7 @@ async def test_sse_error_raises_api_error(fake: FakeOpenAI, client: AsyncOpenAI)
             pass
 
 
-def test_module_entry_point_serves_until_terminated():
+def test_module_entry_point_serves_until_terminated() -> None:
     process = subprocess.Popen(
         [
             sys.executable,
