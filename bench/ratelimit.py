@@ -10,8 +10,10 @@ on the PostgreSQL server of ``DATABASE_URL``), so it never touches real or test 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -24,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceproject.settings")
 if not os.environ.get("DATABASE_URL"):
     os.environ["VOICE_VAR_DIR"] = tempfile.mkdtemp(prefix="voice-bench-")
+    # Settings put a secret key and the static folder there too: none of it outlives the run.
+    atexit.register(shutil.rmtree, os.environ["VOICE_VAR_DIR"], ignore_errors=True)
 
 import django  # noqa: E402
 
