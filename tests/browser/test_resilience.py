@@ -12,8 +12,7 @@ from django.contrib.auth.models import User
 from rest_framework_simplejwt.tokens import AccessToken
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
     push_to_talk,
     screenshot,
@@ -23,10 +22,6 @@ from tests.browser.conftest import (
     wait_until,
 )
 from voice.services.sessions import end_session_by_staff
-
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
     push_to_talk,
     screenshot,
@@ -20,10 +19,6 @@ from tests.browser.conftest import (
     wait_until,
 )
 from voice.models import SitePage
-
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

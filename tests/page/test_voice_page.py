@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from voice.engines.voices import VOICES
 from voice.models import SitePage
-from voice.transports.json_socket.parse import VOICES
 
 pytestmark = pytest.mark.django_db
 
