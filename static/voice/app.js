@@ -1,15 +1,20 @@
 // The voice page: sign in, pick a transport, talk. Wires the modules together.
+//
+// `state` is the page's observable state. Modules share nothing through `window`; the one
+// exception is `window.voiceTest`, the hook through which tests (or anyone in the browser's
+// console) read that state.
 
+import { Microphone, MicrophoneError } from "./audio/microphone.js";
+import { Player } from "./audio/player.js";
+import { EnergyVad } from "./audio/vad.js";
 import { Auth, AuthError } from "./auth.js";
-import { Microphone, MicrophoneError, Player } from "./audio.js";
 import { Conversation } from "./conversation.js";
-import { JsonWire } from "./json_wire.js";
-import { RtcTransport } from "./rtc.js";
-import { StreamWire } from "./stream_wire.js";
 import { STATE_SETTERS } from "./tools.js";
-import { SocketTransport } from "./transport.js";
+import { RtcTransport } from "./transports/rtc.js";
+import { SocketTransport } from "./transports/socket.js";
 import { UI } from "./ui.js";
-import { EnergyVad } from "./vad.js";
+import { JsonWire } from "./wires/json.js";
+import { StreamWire } from "./wires/stream.js";
 
 const PREROLL_MS = 300; // audio kept before the VAD fires, so the first syllable is not lost
 
@@ -38,7 +43,7 @@ const state = {
   microphone: "off",
   errors: [],
 };
-window.voiceState = state;
+window.voiceTest = Object.freeze({ state });
 
 class VoicePage {
   constructor() {

@@ -1,8 +1,8 @@
 // What the page does with the normalized events of any transport: transcripts, streamed
-// audio, barge-in, navigation and state setters. `state` is window.voiceState, the page's
-// observable state (tests read it; so can anyone in the console).
+// audio, barge-in, navigation and state setters. `state` is the page's observable state
+// (app.js), updated here as the conversation goes.
 
-import { describeError, isSerious } from "./messages.js";
+import { describeError, isSerious } from "./wires/messages.js";
 import { findPage, runTool } from "./tools.js";
 
 const HISTORY_LIMIT = 10; // turns sent back as context after a reconnection

@@ -44,15 +44,18 @@ def speech_like_wav(
 
 
 def wait_until(page: Page, condition: str, timeout_ms: int = TIMEOUT_MS) -> Any:
-    """Wait for a JavaScript condition over ``state`` (the page's ``window.voiceState``)."""
+    """Wait for a JavaScript condition over ``state`` (the page's ``window.voiceTest.state``)."""
     # A function, not a string: the page's CSP forbids the eval a string predicate needs.
     return page.wait_for_function(
-        f"() => {{ const state = window.voiceState; return {condition}; }}", timeout=timeout_ms
+        f"() => {{ const state = window.voiceTest.state; return {condition}; }}",
+        timeout=timeout_ms,
     )
 
 
 def voice_state(page: Page) -> dict[str, Any]:
-    state: dict[str, Any] = page.evaluate("() => JSON.parse(JSON.stringify(window.voiceState))")
+    state: dict[str, Any] = page.evaluate(
+        "() => JSON.parse(JSON.stringify(window.voiceTest.state))"
+    )
     return state
 
 

@@ -104,30 +104,31 @@ def test_control_messages_wait_for_the_connection(
 ) -> None:
     page = chromium()
     sign_in(page, voice_server)
-    page.evaluate(
+    # Handles to the page's objects, so nothing is left on the page's window.
+    transport = page.evaluate_handle(
         """async () => {
             const { Auth } = await import('/static/voice/auth.js');
-            const { JsonWire } = await import('/static/voice/json_wire.js');
-            const { SocketTransport } = await import('/static/voice/transport.js');
+            const { JsonWire } = await import('/static/voice/wires/json.js');
+            const { SocketTransport } = await import('/static/voice/transports/socket.js');
             const setup = () => ({ settings: { voiceId: 'alloy' }, context: {} });
             const transport = new SocketTransport(new JsonWire(), new Auth(), setup);
-            window.pongs = [];
+            transport.pongs = [];
             transport.addEventListener('event', ({ detail }) => {
-                if (detail.type === 'pong') window.pongs.push(detail.data);
+                if (detail.type === 'pong') transport.pongs.push(detail.data);
             });
-            window.testTransport = transport;
             transport.sendControl({ type: 'ping', payload: 'before connecting' });
             transport.connect();
+            return transport;
         }"""
     )
-    page.wait_for_function("() => window.pongs.includes('before connecting')")
+    page.wait_for_function("(t) => t.pongs.includes('before connecting')", arg=transport)
 
     voice_server.stop()
-    page.wait_for_function("() => window.testTransport.state === 'reconnecting'")
-    page.evaluate("() => window.testTransport.sendControl({type: 'ping', payload: 'while down'})")
+    page.wait_for_function("(t) => t.state === 'reconnecting'", arg=transport)
+    transport.evaluate("(t) => t.sendControl({type: 'ping', payload: 'while down'})")
     voice_server.start()
 
-    page.wait_for_function("() => window.pongs.includes('while down')", timeout=30_000)
+    page.wait_for_function("(t) => t.pongs.includes('while down')", arg=transport, timeout=30_000)
 
 
 @pytest.mark.parametrize("transport", ["voice-ws", "api-voice-ws"])
@@ -168,14 +169,14 @@ def test_an_access_token_is_renewed_before_it_expires(
     replace_access_token(page, str(nearly_expired))
     before = stored_tokens(page)
 
-    page.evaluate(
+    renewing = page.evaluate_handle(
         """async () => {
             const { Auth } = await import('/static/voice/auth.js');
-            window.renewing = new Auth();  // schedules its refresh from the stored token
+            return new Auth();  // schedules its refresh from the stored token
         }"""
     )
 
-    page.wait_for_function("() => window.renewing.refreshes === 1")
+    page.wait_for_function("(auth) => auth.refreshes === 1", arg=renewing)
     after = stored_tokens(page)
     assert before is not None and after is not None
     assert after["access"] != before["access"] and after["refresh"] != before["refresh"]

@@ -59,7 +59,7 @@ def test_the_page_offers_sdp_to_rtc_url_with_the_ephemeral_key(
 
 
 MAPPED = """async (events) => {
-    const { RtcEventMapper } = await import('/static/voice/rtc_events.js');
+    const { RtcEventMapper } = await import('/static/voice/wires/rtc_events.js');
     const mapper = new RtcEventMapper();
     return events.flatMap((event) => mapper.map(event));
 }"""
@@ -111,7 +111,7 @@ def test_tool_calls_over_webrtc_are_run_by_the_page(
 
     result = page.evaluate(
         """async () => {
-            const { RtcEventMapper } = await import('/static/voice/rtc_events.js');
+            const { RtcEventMapper } = await import('/static/voice/wires/rtc_events.js');
             const { runTool } = await import('/static/voice/tools.js');
             const [call] = new RtcEventMapper().map({
                 type: 'response.function_call_arguments.done', call_id: 'call_1',

@@ -2,9 +2,9 @@
 // reference/openai-wire.md section 6). The server only mints the key; audio flows on media
 // tracks and events (GA names, beta names accepted) on the "oai-events" data channel.
 
-import { RtcEventMapper } from "./rtc_events.js";
-import { realtimeTools } from "./tools.js";
-import { Backoff } from "./transport.js";
+import { RtcEventMapper } from "../wires/rtc_events.js";
+import { realtimeTools } from "../tools.js";
+import { Backoff } from "./backoff.js";
 
 // Voices the Realtime service has (the JSON protocol lists a few more, for speech synthesis).
 const REALTIME_VOICES = new Set([
