@@ -132,6 +132,20 @@ export class Auth extends EventTarget {
     return data.access;
   }
 
+  /** POST JSON with the access token; a rejected token is renewed once and the call retried. */
+  async post(url, body, renewed = false) {
+    const token = await this.accessToken();
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      credentials: "omit",
+    });
+    if (response.status !== 401 || renewed) return response;
+    await this.refresh();
+    return this.post(url, body, true);
+  }
+
   /** Whether the server accepts the current access token; throws AuthError when unreachable. */
   async verify() {
     const tokens = this.tokens;

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jwt
 import numpy as np
+from django.contrib.auth.models import User
+from rest_framework_simplejwt.tokens import AccessToken
 
 from devtools.servers import ROOT, DaphneServer
 
@@ -89,3 +93,26 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"voice-page-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def forged_access_token(user: User) -> str:
+    """An access token that looks current but is signed with another key."""
+    return jwt.encode(
+        dict(AccessToken.for_user(user).payload), "not-the-server-key-" * 3, algorithm="HS256"
+    )
+
+
+def stored_tokens(page: Page) -> dict[str, str] | None:
+    raw = page.evaluate("() => sessionStorage.getItem('voice.auth')")
+    tokens: dict[str, str] | None = json.loads(raw) if raw else None
+    return tokens
+
+
+def replace_access_token(page: Page, token: str) -> None:
+    page.evaluate(
+        """(token) => {
+            const tokens = JSON.parse(sessionStorage.getItem('voice.auth'));
+            sessionStorage.setItem('voice.auth', JSON.stringify({...tokens, access: token}));
+        }""",
+        token,
+    )

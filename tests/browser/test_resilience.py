@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-import jwt
 import pytest
 from django.contrib.auth.models import User
 from rest_framework_simplejwt.tokens import AccessToken
@@ -14,10 +12,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 from devtools.servers import DaphneServer
 from tests.browser.pages import (
     Launch,
+    forged_access_token,
     push_to_talk,
+    replace_access_token,
     screenshot,
     sign_in,
     start,
+    stored_tokens,
     voice_state,
     wait_until,
 )
@@ -26,28 +27,6 @@ from voice.services.sessions import end_session_by_staff
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FRAMES = {"voice-ws": 25, "api-voice-ws": 15}
-
-
-def forged_access_token(user: User) -> str:
-    """An access token that looks current but is signed with another key."""
-    return jwt.encode(
-        dict(AccessToken.for_user(user).payload), "not-the-server-key-" * 3, algorithm="HS256"
-    )
-
-
-def stored_tokens(page: Any) -> dict[str, str] | None:
-    raw = page.evaluate("() => sessionStorage.getItem('voice.auth')")
-    return json.loads(raw) if raw else None
-
-
-def replace_access_token(page: Any, token: str) -> None:
-    page.evaluate(
-        """(token) => {
-            const tokens = JSON.parse(sessionStorage.getItem('voice.auth'));
-            sessionStorage.setItem('voice.auth', JSON.stringify({...tokens, access: token}));
-        }""",
-        token,
-    )
 
 
 @pytest.mark.parametrize("transport", ["voice-ws", "api-voice-ws"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -186,3 +187,27 @@ def test_with_the_realtime_engine_the_server_finds_the_turns(
 
     wait_until(page, "state.playedMs > 300")
     assert voice_state(page)["serverVad"] is True  # so the page sent no voice_end of its own
+
+
+def test_the_context_the_page_sends_keeps_within_the_servers_limit(
+    chromium: Launch, daphne_factory: Any
+) -> None:
+    server = daphne_factory(VOICE_MAX_CONTEXT_BYTES="1024")
+    page = chromium()
+    page.goto(f"{server.http_url}/")
+
+    context = page.evaluate(
+        """async () => {
+            const { Conversation } = await import('/static/voice/conversation.js');
+            const ui = { userLive: () => {}, addLog: () => {}, status: () => {} };
+            const conversation = new Conversation({ ui, player: {}, state: {}, auth: null });
+            for (let turn = 1; turn <= 10; turn++) {
+                conversation.on_user({ text: `turn ${turn}: ${'words '.repeat(40)}`, final: true });
+            }
+            return conversation.withHistory({ page: { path: '/' } });
+        }"""
+    )
+
+    assert len(json.dumps(context, separators=(",", ":")).encode()) <= 1024
+    assert 1 < len(context["conversation"]) < 10  # the oldest turns left out, not all
+    assert context["conversation"][-1]["text"].startswith("turn 10:")
