@@ -19,7 +19,7 @@ export class AuthError extends Error {
 }
 
 /** The payload of a JWT (not verified: only used to read `exp`). */
-export function jwtPayload(token) {
+function jwtPayload(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));

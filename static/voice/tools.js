@@ -19,7 +19,7 @@ export const STATE_SETTERS = {
 };
 
 /** The tool name the server gives a setter (voice/session/site_tools.py): set_<stateKey>__<setterKey>. */
-export function setterToolName(stateKey, setterKey) {
+function setterToolName(stateKey, setterKey) {
   return `set_${stateKey}__${setterKey}`.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64);
 }
 

@@ -16,7 +16,6 @@ export class Player extends EventTarget {
     this.state = "idle";
     this.playedSamples = 0;
     this.bufferedSamples = 0;
-    this.underruns = 0;
     this.epoch = 0; // bumped by stop(): reports sent before the audio thread saw it are stale
   }
 
@@ -53,7 +52,6 @@ export class Player extends EventTarget {
     if (stats.epoch !== this.epoch) return;
     this.state = stats.state;
     this.bufferedSamples = stats.buffered;
-    this.underruns = stats.underruns;
     this.dispatchEvent(new CustomEvent("change"));
   }
 
@@ -79,11 +77,5 @@ export class Player extends EventTarget {
     this.state = "idle";
     this.bufferedSamples = 0;
     this.dispatchEvent(new CustomEvent("change"));
-  }
-
-  close() {
-    this.context?.close();
-    this.context = this.node = null;
-    this.state = "idle";
   }
 }

@@ -162,13 +162,9 @@ export class SocketTransport extends EventTarget {
   async onClose(code, opened) {
     if (!this.wanted) return;
     this.reconnects += 1;
-    if (FINAL_CLOSE_CODES.has(code)) {
-      this.wanted = false;
-      this.setState("ended", { problem: describeClose(code), code });
-      return;
-    }
-    if (code === 1000) {
-      // A normal close the page did not ask for: staff ended the session. Start again by hand.
+    // A normal close (1000) the page did not ask for: staff ended the session. Neither it nor a
+    // final code is retried; the user starts again by hand.
+    if (code === 1000 || FINAL_CLOSE_CODES.has(code)) {
       this.wanted = false;
       this.setState("ended", { problem: describeClose(code), code });
       return;
