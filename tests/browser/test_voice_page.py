@@ -211,3 +211,24 @@ def test_the_context_the_page_sends_keeps_within_the_servers_limit(
     assert len(json.dumps(context, separators=(",", ":")).encode()) <= 1024
     assert 1 < len(context["conversation"]) < 10  # the oldest turns left out, not all
     assert context["conversation"][-1]["text"].startswith("turn 10:")
+
+
+def test_the_page_puts_nothing_on_window_but_its_test_hook(
+    chromium: Launch, voice_server: DaphneServer
+) -> None:
+    page = chromium()
+    # Before any of the page's scripts: the window's own names, under a key that is not one.
+    page.add_init_script("window[Symbol.for('names')] = Object.getOwnPropertyNames(window);")
+    sign_in(page, voice_server)
+    start(page, "voice-ws", "push-to-talk")
+    push_to_talk(page)
+    wait_until(page, "state.playedMs > 300")
+
+    added = page.evaluate(
+        """() => {
+            const before = new Set(window[Symbol.for('names')]);
+            return Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
+        }"""
+    )
+
+    assert added == ["voiceTest"]
