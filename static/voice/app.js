@@ -1,44 +1,24 @@
 // The voice page: sign in, pick a transport, talk. Wires the modules together.
+//
+// Modules share nothing through `window`; the one exception is `window.voiceTest`, the hook
+// through which tests (or anyone in the browser's console) read the page's state (state.js).
 
+import { Microphone, MicrophoneError } from "./audio/microphone.js";
+import { Player } from "./audio/player.js";
+import { EnergyVad } from "./audio/vad.js";
 import { Auth, AuthError } from "./auth.js";
-import { Microphone, MicrophoneError, Player } from "./audio.js";
 import { Conversation } from "./conversation.js";
-import { JsonWire } from "./json_wire.js";
-import { RtcTransport } from "./rtc.js";
-import { StreamWire } from "./stream_wire.js";
+import { state } from "./state.js";
 import { STATE_SETTERS } from "./tools.js";
-import { SocketTransport } from "./transport.js";
+import { RtcTransport } from "./transports/rtc.js";
+import { SocketTransport } from "./transports/socket.js";
 import { UI } from "./ui.js";
-import { EnergyVad } from "./vad.js";
+import { JsonWire } from "./wires/json.js";
+import { StreamWire } from "./wires/stream.js";
 
 const PREROLL_MS = 300; // audio kept before the VAD fires, so the first syllable is not lost
 
-const state = {
-  connection: "idle",
-  transport: null,
-  sessionId: null,
-  sessions: 0,
-  reconnects: 0,
-  tokenRefreshes: 0,
-  framesSent: 0,
-  audioChunks: 0,
-  playedMs: 0,
-  queuedMs: 0,
-  playing: false,
-  talking: false,
-  serverVad: false,
-  bargeIns: 0,
-  serverBargeIns: 0,
-  lastBargeIn: null,
-  bargeInLatencyMs: null,
-  userTranscript: "",
-  assistantText: "",
-  navigation: null,
-  theme: "light",
-  microphone: "off",
-  errors: [],
-};
-window.voiceState = state;
+window.voiceTest = Object.freeze({ state });
 
 class VoicePage {
   constructor() {
@@ -53,13 +33,11 @@ class VoicePage {
     this.held = false; // push-to-talk is down
     this.utterance = false; // an explicit-turn utterance is open (JSON socket)
     this.preroll = [];
-    this.level = 0;
-    this.meterQueued = false;
     this.conversation = new Conversation({
       ui: this.ui,
       player: this.player,
       state,
-      pages: this.ui.sitePages(),
+      auth: this.auth,
     });
   }
 
@@ -167,12 +145,11 @@ class VoicePage {
   }
 
   context() {
-    return {
+    return this.conversation.withHistory({
       page: { title: document.title, path: window.location.pathname, shown: state.navigation },
       state: { theme: state.theme },
       stateSetters: STATE_SETTERS,
-      conversation: this.conversation.recentHistory(),
-    };
+    });
   }
 
   connect() {
@@ -235,14 +212,7 @@ class VoicePage {
   // ---- microphone -------------------------------------------------------------------------
 
   onFrame({ pcm, level }) {
-    this.level = level;
-    if (!this.meterQueued) {
-      this.meterQueued = true;
-      requestAnimationFrame(() => {
-        this.meterQueued = false;
-        this.ui.setLevel(this.level);
-      });
-    }
+    this.ui.setLevel(level);
     const transport = this.transport;
     if (!transport?.ready || transport.name === "webrtc") return; // WebRTC sends its own track
     if (this.pushToTalk) {

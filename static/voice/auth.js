@@ -19,7 +19,7 @@ export class AuthError extends Error {
 }
 
 /** The payload of a JWT (not verified: only used to read `exp`). */
-export function jwtPayload(token) {
+function jwtPayload(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
@@ -130,6 +130,20 @@ export class Auth extends EventTarget {
     this.schedule();
     this.dispatchEvent(new CustomEvent("refresh"));
     return data.access;
+  }
+
+  /** POST JSON with the access token; a rejected token is renewed once and the call retried. */
+  async post(url, body, renewed = false) {
+    const token = await this.accessToken();
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      credentials: "omit",
+    });
+    if (response.status !== 401 || renewed) return response;
+    await this.refresh();
+    return this.post(url, body, true);
   }
 
   /** Whether the server accepts the current access token; throws AuthError when unreachable. */

@@ -1,17 +1,18 @@
 // What the page does with the normalized events of any transport: transcripts, streamed
-// audio, barge-in, navigation and state setters. `state` is window.voiceState, the page's
-// observable state (tests read it; so can anyone in the console).
+// audio, barge-in, navigation and state setters. `state` is the page's observable state
+// (app.js), updated here as the conversation goes.
 
-import { describeError, isSerious } from "./messages.js";
-import { findPage, runTool } from "./tools.js";
+import { config, sitePages } from "./config.js";
+import { runTool } from "./tools.js";
+import { describeError, isSerious } from "./wires/messages.js";
 
 const HISTORY_LIMIT = 10; // turns sent back as context after a reconnection
 const HISTORY_TEXT_LIMIT = 500;
 const ERRORS_KEPT = 10;
 
 export class Conversation {
-  constructor({ ui, player, state, pages }) {
-    Object.assign(this, { ui, player, state, pages });
+  constructor({ ui, player, state, auth }) {
+    Object.assign(this, { ui, player, state, auth });
     this.history = [];
     this.acceptingAudio = false; // false after a barge-in, until the next response's audio
     this.responding = false;
@@ -25,11 +26,18 @@ export class Conversation {
     return this.player.active || this.remotePlaying;
   }
 
-  /** Recent turns, so a new session after a reconnection knows what was said. */
-  recentHistory() {
-    return this.history
+  /**
+   * `context` plus the recent turns, so a new session after a reconnection knows what was
+   * said; the oldest turns are left out until it fits the server's limit on a context.
+   */
+  withHistory(context, maxBytes = config.limits.maxContextBytes) {
+    const conversation = this.history
       .slice(-HISTORY_LIMIT)
       .map(({ role, text }) => ({ role, text: text.slice(0, HISTORY_TEXT_LIMIT) }));
+    const encoder = new TextEncoder();
+    const size = () => encoder.encode(JSON.stringify({ ...context, conversation })).length;
+    while (conversation.length && size() > maxBytes) conversation.shift();
+    return { ...context, conversation };
   }
 
   /** Stop the assistant: local playback at once, and the server's response when asked to. */
@@ -130,7 +138,7 @@ export class Conversation {
   }
 
   on_navigation({ page, path, title }) {
-    const known = findPage(this.pages, { page, path });
+    const known = sitePages.find((p) => p.path === path || (page && p.slug === page));
     const where = {
       page: page || known?.slug || "",
       path: path || known?.path || "/",
@@ -152,14 +160,15 @@ export class Conversation {
     }
   }
 
-  on_tool_call({ name, callId, args }) {
+  async on_tool_call({ name, callId, args }) {
     // Only over WebRTC: no server between the model and the page runs the tools.
-    const output = runTool(name, args, {
-      pages: this.pages,
+    const transport = this.transport; // the call belongs to this connection's session
+    const output = await runTool(name, args, {
+      auth: this.auth,
       navigate: (where) => this.on_navigation(where),
       setState: (change) => this.applyState(change, "the assistant"),
     });
-    this.transport?.toolResult(callId, output);
+    transport?.toolResult(callId, output);
   }
 
   on_error({ code, message }) {

@@ -1,6 +1,9 @@
 // What the assistant may do to this page: the state setters it is offered (PROTOCOL.md
-// section 2, `context.stateSetters`) and, over direct WebRTC where no server runs tools, the
-// site tools answered from the page list the server rendered into the page.
+// section 2, `context.stateSetters`) and, over direct WebRTC where no server sits between the
+// model and the page, the tool calls the page answers itself: setters and navigation here,
+// the site tools by the server's own search (POST /api/tools/<name>).
+
+import { config, sitePages } from "./config.js";
 
 export const STATE_SETTERS = {
   theme: {
@@ -15,99 +18,55 @@ export const STATE_SETTERS = {
   },
 };
 
-const SITE_TOOLS = [
-  {
-    name: "search_site",
-    description: "Search this website's pages. Returns matching pages with titles and summaries.",
-    parameters: {
-      type: "object",
-      properties: { query: { type: "string", description: "what to look for" } },
-      required: ["query"],
-    },
-  },
-  {
-    name: "navigate_to_page",
-    description: "Take the user to a page of this website, by its name or path.",
-    parameters: {
-      type: "object",
-      properties: {
-        page: { type: "string", description: "page name, e.g. 'pricing'" },
-        path: { type: "string", description: "URL path if known" },
-      },
-      required: ["page"],
-    },
-  },
-  {
-    name: "get_site_info",
-    description: "General information about this website, or about one topic of it.",
-    parameters: { type: "object", properties: { topic: { type: "string" } } },
-  },
-];
-
-/** The tool name the server gives a setter (voice/tools.py): set_<stateKey>__<setterKey>. */
-export function setterToolName(stateKey, setterKey) {
+/** The tool name the server gives a setter (voice/session/site_tools.py): set_<stateKey>__<setterKey>. */
+function setterToolName(stateKey, setterKey) {
   return `set_${stateKey}__${setterKey}`.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64);
 }
 
-/** Tools for a Realtime session.update: the site tools plus this page's setters. */
+/** Tools for a Realtime session.update: the server's site tools plus this page's setters. */
 export function realtimeTools() {
   const setters = Object.entries(STATE_SETTERS).flatMap(([stateKey, group]) =>
     Object.entries(group).map(([setterKey, spec]) => ({
+      type: "function",
       name: setterToolName(stateKey, setterKey),
       description: spec.description,
       parameters: spec.parameters,
     })),
   );
-  return [...SITE_TOOLS, ...setters].map((tool) => ({ type: "function", ...tool }));
+  return [...config.siteTools, ...setters];
 }
 
-export function findPage(pages, { page = "", path = "" } = {}) {
-  const byPath = path && pages.find((p) => p.path === path);
-  if (byPath) return byPath;
-  const name = String(page).trim().toLowerCase().replace(/ page$/, "");
-  return (
-    pages.find((p) => p.slug === name.replace(/ /g, "-") || p.title.toLowerCase() === name) ||
-    searchPages(pages, name)[0] ||
-    null
-  );
-}
-
-export function searchPages(pages, query, limit = 5) {
-  const words = String(query).toLowerCase().match(/\w{3,}/g) || [];
-  return pages
-    .map((p) => {
-      const text = `${p.title} ${p.summary}`.toLowerCase();
-      return { p, score: words.filter((w) => text.includes(w)).length };
-    })
-    .filter(({ score }) => score > 0)
-    .sort((a, b) => b.score - a.score)
-    .slice(0, limit)
-    .map(({ p }) => ({ title: p.title, path: p.path, summary: p.summary }));
+/** A site tool run by the server for the signed-in user; its answer is the model's output. */
+async function runSiteTool(auth, name, args) {
+  const response = await auth.post(`/api/tools/${encodeURIComponent(name)}`, args);
+  const answer = await response.json().catch(() => ({}));
+  if (response.ok) return answer;
+  return { error: `the tool ${name} failed (HTTP ${response.status})`, detail: answer };
 }
 
 /**
- * Run a tool the model called over WebRTC. `page` offers {pages, navigate(event),
- * setState(event)}; returns the output for the model.
+ * Run a tool the model called over WebRTC. `page` offers {auth, navigate(where),
+ * setState(change)}; resolves to the output for the model.
  */
-export function runTool(name, args, page) {
-  if (name === "navigate_to_page") {
-    const found = findPage(page.pages, args);
-    if (!found) return { ok: false, error: `no page called ${JSON.stringify(args.page || "")}` };
-    page.navigate({ page: found.slug, path: found.path, title: found.title });
-    return { ok: true, page: found.title, path: found.path };
-  }
-  if (name === "search_site") return { results: searchPages(page.pages, args.query || "") };
-  if (name === "get_site_info") {
-    if (args.topic) return { topic: args.topic, pages: searchPages(page.pages, args.topic) };
-    return { pages: page.pages.map(({ title, path, summary }) => ({ title, path, summary })) };
-  }
+export async function runTool(name, args, { auth, navigate, setState }) {
   for (const [stateKey, group] of Object.entries(STATE_SETTERS)) {
     for (const setterKey of Object.keys(group)) {
       if (setterToolName(stateKey, setterKey) === name) {
-        page.setState({ stateKey, setterKey, args });
+        setState({ stateKey, setterKey, args });
         return { ok: true, applied: `${stateKey}.${setterKey}` };
       }
     }
   }
-  return { error: `unknown tool ${name}` };
+  if (!config.siteTools.some((tool) => tool.name === name)) return { error: `unknown tool ${name}` };
+  let output;
+  try {
+    output = await runSiteTool(auth, name, args);
+  } catch (error) {
+    return { error: error.message }; // signed out or unreachable: the model can say so
+  }
+  if (name === "navigate_to_page" && output.ok) {
+    const known = sitePages.find((p) => p.path === output.path);
+    navigate({ page: known?.slug || "", path: output.path, title: output.page });
+  }
+  return output;
 }

@@ -18,6 +18,8 @@ export class UI {
   constructor() {
     this.app = $("app");
     this.assistantText = "";
+    this.level = 0;
+    this.meterQueued = false;
   }
 
   // ---- account ---------------------------------------------------------------------------
@@ -114,9 +116,16 @@ export class UI {
     log.scrollTop = log.scrollHeight; // within the log only: the page itself stays put
   }
 
+  /** The microphone's level, drawn at most once per animation frame. */
   setLevel(level) {
-    // RMS of speech sits around 0.05-0.3: a square root spreads it over the meter.
-    $("level").value = Math.min(1, Math.sqrt(level) * 1.5);
+    this.level = level;
+    if (this.meterQueued) return;
+    this.meterQueued = true;
+    requestAnimationFrame(() => {
+      this.meterQueued = false;
+      // RMS of speech sits around 0.05-0.3: a square root spreads it over the meter.
+      $("level").value = Math.min(1, Math.sqrt(this.level) * 1.5);
+    });
   }
 
   setPlayback({ playedMs, playing }) {
@@ -224,14 +233,6 @@ export class UI {
       window.localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
       handler(settings);
     });
-  }
-
-  sitePages() {
-    try {
-      return JSON.parse($("site-pages").textContent) || [];
-    } catch {
-      return [];
-    }
   }
 
   remoteAudio() {

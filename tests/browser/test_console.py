@@ -37,7 +37,7 @@ VOICE_TIMEOUT = 10
 
 
 @pytest.fixture
-def chromium() -> Path:
+def chromium_executable() -> Path:
     """Debian's Chromium, driven by Playwright (never a browser Playwright downloads)."""
     try:
         import playwright  # noqa: F401
@@ -49,12 +49,12 @@ def chromium() -> Path:
 
 
 @pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Any]:
+async def browser(chromium_executable: Path) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(chromium_executable), args=CHROMIUM_ARGS, headless=True
         )
         try:
             yield chromium
@@ -111,7 +111,6 @@ async def until(ws: Any, kind: str) -> None:
             return
 
 
-@database_sync_to_async
 def row_of(session_id: str) -> VoiceSession:
     return VoiceSession.objects.get(pk=session_id)
 
@@ -209,6 +208,6 @@ async def test_staff_end_a_session_on_another_process_from_the_page(
     await expect(row).to_have_count(0, timeout=LIVE_MS)
     await expect(page.locator("#console-notice")).to_have_text("Session ended (test call).")
     await screenshot(page, "8-ended")
-    record = await row_of(session_id)
+    record = await database_sync_to_async(row_of)(session_id)
     assert record.ended_by_id == sam.pk and record.end_reason == "test call"
     await page.close()

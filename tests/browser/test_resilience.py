@@ -2,57 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-import jwt
 import pytest
 from django.contrib.auth.models import User
 from rest_framework_simplejwt.tokens import AccessToken
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
+    forged_access_token,
     push_to_talk,
+    replace_access_token,
     screenshot,
     sign_in,
     start,
+    stored_tokens,
     voice_state,
     wait_until,
 )
 from voice.services.sessions import end_session_by_staff
 
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FRAMES = {"voice-ws": 25, "api-voice-ws": 15}
-
-
-def forged_access_token(user: User) -> str:
-    """An access token that looks current but is signed with another key."""
-    return jwt.encode(
-        dict(AccessToken.for_user(user).payload), "not-the-server-key-" * 3, algorithm="HS256"
-    )
-
-
-def stored_tokens(page: Any) -> dict[str, str] | None:
-    raw = page.evaluate("() => sessionStorage.getItem('voice.auth')")
-    return json.loads(raw) if raw else None
-
-
-def replace_access_token(page: Any, token: str) -> None:
-    page.evaluate(
-        """(token) => {
-            const tokens = JSON.parse(sessionStorage.getItem('voice.auth'));
-            sessionStorage.setItem('voice.auth', JSON.stringify({...tokens, access: token}));
-        }""",
-        token,
-    )
 
 
 @pytest.mark.parametrize("transport", ["voice-ws", "api-voice-ws"])
@@ -109,30 +83,31 @@ def test_control_messages_wait_for_the_connection(
 ) -> None:
     page = chromium()
     sign_in(page, voice_server)
-    page.evaluate(
+    # Handles to the page's objects, so nothing is left on the page's window.
+    transport = page.evaluate_handle(
         """async () => {
             const { Auth } = await import('/static/voice/auth.js');
-            const { JsonWire } = await import('/static/voice/json_wire.js');
-            const { SocketTransport } = await import('/static/voice/transport.js');
+            const { JsonWire } = await import('/static/voice/wires/json.js');
+            const { SocketTransport } = await import('/static/voice/transports/socket.js');
             const setup = () => ({ settings: { voiceId: 'alloy' }, context: {} });
             const transport = new SocketTransport(new JsonWire(), new Auth(), setup);
-            window.pongs = [];
+            transport.pongs = [];
             transport.addEventListener('event', ({ detail }) => {
-                if (detail.type === 'pong') window.pongs.push(detail.data);
+                if (detail.type === 'pong') transport.pongs.push(detail.data);
             });
-            window.testTransport = transport;
             transport.sendControl({ type: 'ping', payload: 'before connecting' });
             transport.connect();
+            return transport;
         }"""
     )
-    page.wait_for_function("() => window.pongs.includes('before connecting')")
+    page.wait_for_function("(t) => t.pongs.includes('before connecting')", arg=transport)
 
     voice_server.stop()
-    page.wait_for_function("() => window.testTransport.state === 'reconnecting'")
-    page.evaluate("() => window.testTransport.sendControl({type: 'ping', payload: 'while down'})")
+    page.wait_for_function("(t) => t.state === 'reconnecting'", arg=transport)
+    transport.evaluate("(t) => t.sendControl({type: 'ping', payload: 'while down'})")
     voice_server.start()
 
-    page.wait_for_function("() => window.pongs.includes('while down')", timeout=30_000)
+    page.wait_for_function("(t) => t.pongs.includes('while down')", arg=transport, timeout=30_000)
 
 
 @pytest.mark.parametrize("transport", ["voice-ws", "api-voice-ws"])
@@ -173,14 +148,14 @@ def test_an_access_token_is_renewed_before_it_expires(
     replace_access_token(page, str(nearly_expired))
     before = stored_tokens(page)
 
-    page.evaluate(
+    renewing = page.evaluate_handle(
         """async () => {
             const { Auth } = await import('/static/voice/auth.js');
-            window.renewing = new Auth();  // schedules its refresh from the stored token
+            return new Auth();  // schedules its refresh from the stored token
         }"""
     )
 
-    page.wait_for_function("() => window.renewing.refreshes === 1")
+    page.wait_for_function("(auth) => auth.refreshes === 1", arg=renewing)
     after = stored_tokens(page)
     assert before is not None and after is not None
     assert after["access"] != before["access"] and after["refresh"] != before["refresh"]

@@ -10,19 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
+    forged_access_token,
+    replace_access_token,
     screenshot,
     sign_in,
     wait_until,
 )
-
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
+from voice.models import SitePage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,7 +63,7 @@ def test_the_page_offers_sdp_to_rtc_url_with_the_ephemeral_key(
 
 
 MAPPED = """async (events) => {
-    const { RtcEventMapper } = await import('/static/voice/rtc_events.js');
+    const { RtcEventMapper } = await import('/static/voice/wires/rtc_events.js');
     const mapper = new RtcEventMapper();
     return events.flatMap((event) => mapper.map(event));
 }"""
@@ -111,12 +110,14 @@ def test_realtime_events_become_transcripts_and_barge_in(
 def test_tool_calls_over_webrtc_are_run_by_the_page(
     chromium: Launch, voice_server: DaphneServer
 ) -> None:
+    SitePage.objects.create(slug="pricing", title="Pricing", path="/pricing", summary="Plans")
     page = chromium()
-    page.goto(f"{voice_server.http_url}/")
+    sign_in(page, voice_server)  # the site tools run on the server, for a signed-in user
 
     result = page.evaluate(
         """async () => {
-            const { RtcEventMapper } = await import('/static/voice/rtc_events.js');
+            const { Auth } = await import('/static/voice/auth.js');
+            const { RtcEventMapper } = await import('/static/voice/wires/rtc_events.js');
             const { runTool } = await import('/static/voice/tools.js');
             const [call] = new RtcEventMapper().map({
                 type: 'response.function_call_arguments.done', call_id: 'call_1',
@@ -125,13 +126,15 @@ def test_tool_calls_over_webrtc_are_run_by_the_page(
             const changes = [];
             const where = [];
             const page = {
-                pages: [{ slug: 'pricing', title: 'Pricing', path: '/pricing', summary: 'Plans' }],
+                auth: new Auth(),
                 navigate: (w) => where.push(w),
                 setState: (c) => changes.push(c),
             };
-            const output = runTool(call.name, call.args, page);
-            const navigated = runTool('navigate_to_page', { page: 'Pricing page' }, page);
-            return { call, output, changes, navigated, where };
+            const output = await runTool(call.name, call.args, page);
+            const navigated = await runTool('navigate_to_page', { page: 'Pricing page' }, page);
+            const searched = await runTool('search_site', { query: 'plans' }, page);
+            const unknown = await runTool('teleport', {}, page);
+            return { call, output, changes, navigated, where, searched, unknown };
         }"""
     )
 
@@ -147,3 +150,32 @@ def test_tool_calls_over_webrtc_are_run_by_the_page(
     ]
     assert result["navigated"] == {"ok": True, "page": "Pricing", "path": "/pricing"}
     assert result["where"] == [{"page": "pricing", "path": "/pricing", "title": "Pricing"}]
+    assert result["searched"] == {
+        "results": [{"title": "Pricing", "path": "/pricing", "summary": "Plans"}]
+    }
+    assert result["unknown"] == {"error": "unknown tool teleport"}
+
+
+def test_a_site_tool_over_webrtc_renews_a_rejected_token(
+    chromium: Launch, voice_server: DaphneServer, alice: User
+) -> None:
+    SitePage.objects.create(slug="pricing", title="Pricing", path="/pricing", summary="Plans")
+    page = chromium()
+    sign_in(page, voice_server)
+    replace_access_token(page, forged_access_token(alice))
+
+    result = page.evaluate(
+        """async () => {
+            const { Auth } = await import('/static/voice/auth.js');
+            const { runTool } = await import('/static/voice/tools.js');
+            const auth = new Auth();
+            const page = { auth, navigate: () => {}, setState: () => {} };
+            const output = await runTool('search_site', { query: 'plans' }, page);
+            return { output, refreshes: auth.refreshes };
+        }"""
+    )
+
+    assert result == {
+        "output": {"results": [{"title": "Pricing", "path": "/pricing", "summary": "Plans"}]},
+        "refreshes": 1,
+    }

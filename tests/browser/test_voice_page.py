@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
     push_to_talk,
     screenshot,
@@ -20,10 +20,6 @@ from tests.browser.conftest import (
     wait_until,
 )
 from voice.models import SitePage
-
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -191,3 +187,48 @@ def test_with_the_realtime_engine_the_server_finds_the_turns(
 
     wait_until(page, "state.playedMs > 300")
     assert voice_state(page)["serverVad"] is True  # so the page sent no voice_end of its own
+
+
+def test_the_context_the_page_sends_keeps_within_the_servers_limit(
+    chromium: Launch, daphne_factory: Any
+) -> None:
+    server = daphne_factory(VOICE_MAX_CONTEXT_BYTES="1024")
+    page = chromium()
+    page.goto(f"{server.http_url}/")
+
+    context = page.evaluate(
+        """async () => {
+            const { Conversation } = await import('/static/voice/conversation.js');
+            const ui = { userLive: () => {}, addLog: () => {}, status: () => {} };
+            const conversation = new Conversation({ ui, player: {}, state: {}, auth: null });
+            for (let turn = 1; turn <= 10; turn++) {
+                conversation.on_user({ text: `turn ${turn}: ${'words '.repeat(40)}`, final: true });
+            }
+            return conversation.withHistory({ page: { path: '/' } });
+        }"""
+    )
+
+    assert len(json.dumps(context, separators=(",", ":")).encode()) <= 1024
+    assert 1 < len(context["conversation"]) < 10  # the oldest turns left out, not all
+    assert context["conversation"][-1]["text"].startswith("turn 10:")
+
+
+def test_the_page_puts_nothing_on_window_but_its_test_hook(
+    chromium: Launch, voice_server: DaphneServer
+) -> None:
+    page = chromium()
+    # Before any of the page's scripts: the window's own names, under a key that is not one.
+    page.add_init_script("window[Symbol.for('names')] = Object.getOwnPropertyNames(window);")
+    sign_in(page, voice_server)
+    start(page, "voice-ws", "push-to-talk")
+    push_to_talk(page)
+    wait_until(page, "state.playedMs > 300")
+
+    added = page.evaluate(
+        """() => {
+            const before = new Set(window[Symbol.for('names')]);
+            return Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
+        }"""
+    )
+
+    assert added == ["voiceTest"]

@@ -9,28 +9,39 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from voice.engines.voices import REALTIME_VOICES, VOICES
 from voice.models import SitePage
-from voice.transports.json_socket.parse import VOICES
+from voice.session.site_tools import SITE_TOOLS
 
 pytestmark = pytest.mark.django_db
 
 MODULES = (
     "app.js",
     "auth.js",
-    "audio.js",
+    "config.js",
     "conversation.js",
-    "json_wire.js",
-    "messages.js",
-    "rtc.js",
-    "rtc_events.js",
-    "stream_wire.js",
+    "state.js",
     "tools.js",
-    "transport.js",
     "ui.js",
-    "vad.js",
-    "worklets/capture.js",
-    "worklets/playback.js",
+    "audio/microphone.js",
+    "audio/player.js",
+    "audio/vad.js",
+    "audio/worklets/capture.js",
+    "audio/worklets/playback.js",
+    "transports/backoff.js",
+    "transports/rtc.js",
+    "transports/socket.js",
+    "wires/json.js",
+    "wires/messages.js",
+    "wires/rtc_events.js",
+    "wires/stream.js",
 )
+
+
+def embedded(html: str, element_id: str) -> Any:
+    found = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    return json.loads(found.group(1))
 
 
 def test_the_page_is_served_at_the_root(client: Client) -> None:
@@ -54,11 +65,8 @@ def test_the_site_pages_are_embedded_for_the_navigation_panel(client: Client) ->
         slug="pricing", title="Pricing", path="/pricing", summary="Plans </script> and prices"
     )
 
-    html = client.get("/").content.decode()
+    pages = embedded(client.get("/").content.decode(), "site-pages")
 
-    embedded = re.search(r'<script id="site-pages" type="application/json">(.*?)</script>', html)
-    assert embedded is not None
-    pages = json.loads(embedded.group(1))
     assert pages == [
         {
             "slug": "pricing",
@@ -67,6 +75,24 @@ def test_the_site_pages_are_embedded_for_the_navigation_panel(client: Client) ->
             "summary": "Plans </script> and prices",
         }
     ]
+
+
+def test_the_servers_facts_are_embedded_for_the_scripts(client: Client, settings: Any) -> None:
+    settings.VOICE_MAX_CONTEXT_BYTES = 2048
+
+    config = embedded(client.get("/").content.decode(), "voice-config")
+
+    assert config["realtimeVoices"] == list(REALTIME_VOICES)
+    assert config["siteTools"] == [
+        {
+            "type": "function",
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        }
+        for tool in SITE_TOOLS
+    ]
+    assert config["limits"] == {"maxContextBytes": 2048}
 
 
 def test_the_page_allows_scripts_from_its_own_origin_only(client: Client, settings: Any) -> None:

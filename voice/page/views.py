@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from voice.engines.voices import VOICES
+from voice.engines.voices import REALTIME_VOICES, VOICES
 from voice.models import SitePage
+from voice.session.site_tools import SITE_TOOLS
 from voice.upstream.keys import rtc_url
 
 LANGUAGES = (
@@ -23,7 +26,7 @@ LANGUAGES = (
     ("nl-NL", "Dutch"),
     ("ja-JP", "Japanese"),
 )
-# The page shows where the assistant navigated and answers site tools over WebRTC from these.
+# The page shows where the assistant navigated from these.
 MAX_PAGES = 200
 SUMMARY_CHARS = 300
 
@@ -40,6 +43,15 @@ def site_pages() -> list[dict[str, str]]:
         }
         for page in pages[:MAX_PAGES]
     ]
+
+
+def page_config() -> dict[str, Any]:
+    """What the page's scripts must know of the server (static/voice/config.js reads it)."""
+    return {
+        "realtimeVoices": list(REALTIME_VOICES),
+        "siteTools": [tool.as_openai_function() for tool in SITE_TOOLS],
+        "limits": {"maxContextBytes": settings.VOICE_MAX_CONTEXT_BYTES},
+    }
 
 
 def content_security_policy(request: HttpRequest) -> str:
@@ -70,7 +82,12 @@ def voice_page(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "voice/page.html",
-        {"voices": VOICES, "languages": LANGUAGES, "site_pages": site_pages()},
+        {
+            "voices": VOICES,
+            "languages": LANGUAGES,
+            "site_pages": site_pages(),
+            "page_config": page_config(),
+        },
     )
     response["Content-Security-Policy"] = content_security_policy(request)
     response["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"

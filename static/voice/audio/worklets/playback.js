@@ -18,8 +18,6 @@ class Pcm16Playback extends AudioWorkletProcessor {
     this.state = "idle"; // idle | buffering | playing
     this.ended = false;
     this.played = 0; // samples played since the node started
-    this.underruns = 0;
-    this.dropped = 0; // samples discarded by "clear" or a full ring
     this.quanta = 0;
     this.epoch = 0; // echoes the page's latest "clear", so it can ignore older reports
     this.port.onmessage = ({ data }) => this.receive(data);
@@ -33,7 +31,6 @@ class Pcm16Playback extends AudioWorkletProcessor {
       if (this.size === 0 && this.state !== "playing") this.setState("idle");
     } else if (message.type === "clear") {
       this.epoch = message.epoch;
-      this.dropped += this.size;
       this.size = 0;
       this.ended = false;
       this.state = "idle";
@@ -49,7 +46,6 @@ class Pcm16Playback extends AudioWorkletProcessor {
     const capacity = this.ring.length;
     const room = capacity - this.size;
     const count = Math.min(samples.length, room);
-    this.dropped += samples.length - count;
     let write = (this.read + this.size) % capacity;
     for (let i = 0; i < count; i++) {
       this.ring[write] = samples[i] / 32768;
@@ -71,8 +67,6 @@ class Pcm16Playback extends AudioWorkletProcessor {
       state: this.state,
       played: this.played,
       buffered: this.size,
-      underruns: this.underruns,
-      dropped: this.dropped,
     });
   }
 
@@ -92,7 +86,6 @@ class Pcm16Playback extends AudioWorkletProcessor {
       this.size -= written;
       this.played += written;
       if (this.size === 0) {
-        if (!this.ended) this.underruns += 1;
         this.setState(this.ended ? "idle" : "buffering");
       }
     }

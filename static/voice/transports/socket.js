@@ -1,32 +1,15 @@
 // A WebSocket that stays connected: backoff with jitter, a control queue, token renewal.
 //
-// The wire object (stream_wire.js or json_wire.js) knows the protocol; this class only knows
+// The wire object (wires/stream.js or wires/json.js) knows the protocol; this class only knows
 // sockets. It emits "event" (normalized protocol events) and "state" (connection state).
 
-import { describeClose, FINAL_CLOSE_CODES } from "./messages.js";
+import { describeClose, FINAL_CLOSE_CODES } from "../wires/messages.js";
+import { Backoff } from "./backoff.js";
 
 const MAX_QUEUE = 64; // control messages kept while disconnected
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_RATE_LIMITED = 4429;
 const RATE_LIMITED_MIN_DELAY_MS = 5_000;
-
-/** Exponential backoff with "equal jitter": half the delay is fixed, half random. */
-export class Backoff {
-  constructor({ baseMs = 500, capMs = 15_000, factor = 2, random = Math.random } = {}) {
-    Object.assign(this, { baseMs, capMs, factor, random });
-    this.attempt = 0;
-  }
-
-  next() {
-    const ceiling = Math.min(this.capMs, this.baseMs * this.factor ** this.attempt);
-    this.attempt += 1;
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
-  }
-
-  reset() {
-    this.attempt = 0;
-  }
-}
 
 function socketUrl(path, sessionId) {
   const url = new URL(path, window.location.href);
@@ -179,13 +162,9 @@ export class SocketTransport extends EventTarget {
   async onClose(code, opened) {
     if (!this.wanted) return;
     this.reconnects += 1;
-    if (FINAL_CLOSE_CODES.has(code)) {
-      this.wanted = false;
-      this.setState("ended", { problem: describeClose(code), code });
-      return;
-    }
-    if (code === 1000) {
-      // A normal close the page did not ask for: staff ended the session. Start again by hand.
+    // A normal close (1000) the page did not ask for: staff ended the session. Neither it nor a
+    // final code is retried; the user starts again by hand.
+    if (code === 1000 || FINAL_CLOSE_CODES.has(code)) {
       this.wanted = false;
       this.setState("ended", { problem: describeClose(code), code });
       return;

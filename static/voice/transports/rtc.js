@@ -2,14 +2,11 @@
 // reference/openai-wire.md section 6). The server only mints the key; audio flows on media
 // tracks and events (GA names, beta names accepted) on the "oai-events" data channel.
 
-import { RtcEventMapper } from "./rtc_events.js";
-import { realtimeTools } from "./tools.js";
-import { Backoff } from "./transport.js";
+import { config } from "../config.js";
+import { realtimeTools } from "../tools.js";
+import { RtcEventMapper } from "../wires/rtc_events.js";
+import { Backoff } from "./backoff.js";
 
-// Voices the Realtime service has (the JSON protocol lists a few more, for speech synthesis).
-const REALTIME_VOICES = new Set([
-  "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
-]);
 const MAX_QUEUE = 64;
 
 class HttpError extends Error {
@@ -81,20 +78,11 @@ export class RtcTransport extends EventTarget {
   }
 
   /** POST /api/realtime/session: an ephemeral key and where to send the SDP offer. */
-  async requestSession(renewed = false) {
+  async requestSession() {
     const { settings } = this.setup();
-    const body = REALTIME_VOICES.has(settings.voiceId) ? { voice: settings.voiceId } : {};
-    const token = await this.auth.accessToken();
-    const response = await fetch("/api/realtime/session", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-      credentials: "omit",
-    });
-    if (response.status === 401 && !renewed) {
-      await this.auth.refresh();
-      return this.requestSession(true);
-    }
+    // The JSON protocol offers a few more voices (for speech synthesis) than the service has.
+    const body = config.realtimeVoices.includes(settings.voiceId) ? { voice: settings.voiceId } : {};
+    const response = await this.auth.post("/api/realtime/session", body);
     if (!response.ok) {
       const data = await response.json().catch(() => ({}));
       const retryAfter = Number(response.headers.get("Retry-After")) || 0;

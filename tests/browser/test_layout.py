@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.servers import DaphneServer
-from tests.browser import conftest as support
-from tests.browser.conftest import (
+from tests.browser.pages import (
     Launch,
     screenshot,
     sign_in,
@@ -14,10 +13,6 @@ from tests.browser.conftest import (
     voice_state,
     wait_until,
 )
-
-# The shared fixtures, under their own names so that pytest finds them here.
-chromium = support.chromium
-voice_server = support.voice_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
