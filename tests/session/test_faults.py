@@ -27,7 +27,7 @@ from voice.engines import base as eng
 from voice.models import VoiceSession as SessionRow
 from voice.session import events as ev
 from voice.session.live import session_group
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
@@ -150,7 +150,7 @@ async def test_a_transport_that_fails_on_an_event_ends_the_session_as_internal(
 
     engine = OneReplyEngine()
     assert isinstance(engine, eng.Engine)
-    session = VoiceSession(
+    session = SessionService(
         engine=engine,
         sink=sink,
         transport="json",

@@ -1,4 +1,4 @@
-"""How a ``VoiceSession`` reacts to its engine's events: the other half of ``session.py``."""
+"""How a ``SessionService`` reacts to its engine's events: the other half of ``session.py``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 class EngineEvents:
     """Turns engine events into session events, turn stamps and tool runs.
 
-    Mixed into ``VoiceSession``, whose state (turn, response, encoder, tools) it works on.
+    Mixed into ``SessionService``, whose state (turn, response, encoder, tools) it works on.
     """
 
     async def _pump(self) -> None:

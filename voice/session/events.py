@@ -1,4 +1,4 @@
-"""What a ``VoiceSession`` tells its transport; each transport maps these onto its wire."""
+"""What a ``SessionService`` tells its transport; each transport maps these onto its wire."""
 
 from __future__ import annotations
 

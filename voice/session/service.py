@@ -1,4 +1,4 @@
-"""``VoiceSession``: one live conversation, between a transport and an engine.
+"""``SessionService``: one live conversation, between a transport and an engine.
 
 It owns audio conversion, the turn clock, barge-in, tools and recording; transports only
 translate wire messages into calls here and ``SessionEvent`` values back onto the wire.
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 Sink = Callable[[ev.SessionEvent], Awaitable[None]]
 
 
-class VoiceSession(EngineEvents):
+class SessionService(EngineEvents):
     """One conversation. Call ``open`` first and ``close`` last."""
 
     def __init__(

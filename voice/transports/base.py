@@ -16,7 +16,7 @@ from voice.engines import create_engine
 from voice.services.ratelimit import check_connection
 from voice.services.sessions import may_use_session_id
 from voice.session.live import session_group
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
 from voice.transports.client_ip import client_ip_from_scope
 from voice.transports.json_socket.parse import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_RATE_LIMITED
 
@@ -100,13 +100,13 @@ class SessionControl(AsyncWebsocketConsumer):
             await self.session.close("internal_error")
 
     async def open_session(self, transport: str, *, explicit_turns: bool) -> bool:
-        """Apply the connection limits, then open a ``VoiceSession``; False if the socket closed."""
+        """Apply the connection limits, then open a ``SessionService``; False if the socket closed."""
         if not await admit_connection(self.scope):
             await self.close(CLOSE_RATE_LIMITED)
             return False
         user_id = user_id_of(self.scope)
         session_id = await choose_session_id(proposed_session_id(self.scope), user_id)
-        self.session = VoiceSession(
+        self.session = SessionService(
             engine=create_engine(),
             sink=self.deliver,
             transport=transport,

@@ -12,7 +12,7 @@ from django.conf import settings
 from accounts.tokens import TokenRejected, user_for_token
 from voice.session import events as ev
 from voice.session.flow import MessageRate
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
 from voice.transports.base import (
     SessionControl,
     too_large,
@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 
 
 class JsonVoiceConsumer(SessionControl):
-    """Thin glue: authenticate, validate messages, drive a ``VoiceSession``."""
+    """Thin glue: authenticate, validate messages, drive a ``SessionService``."""
 
-    session: VoiceSession | None = None
+    session: SessionService | None = None
     auth_timer: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:

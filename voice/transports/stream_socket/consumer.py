@@ -11,7 +11,7 @@ from django.conf import settings
 from voice.session import events as ev
 from voice.session.clock import now_ms
 from voice.session.flow import MessageRate
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
 from voice.transports.base import (
     SessionControl,
     too_large,
@@ -26,9 +26,9 @@ BAD_FRAME_NOTICE_SECONDS = 1.0
 
 
 class StreamVoiceConsumer(SessionControl):
-    """Thin glue between the binary wire and a ``VoiceSession``."""
+    """Thin glue between the binary wire and a ``SessionService``."""
 
-    session: VoiceSession | None = None
+    session: SessionService | None = None
 
     async def connect(self) -> None:
         user = self.scope["user"]
