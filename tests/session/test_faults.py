@@ -162,6 +162,6 @@ async def test_a_transport_that_fails_on_an_event_ends_the_session_as_internal(
     await asyncio.wait_for(ended.wait(), 5)
     await session.close("internal_error")
 
-    assert delivered[-1] == ev.SessionEnded(4500, "internal_error")
+    assert delivered[-1] == ev.SessionEnded(ev.Ending.INTERNAL, "internal_error")
     row = await row_of(str(session.id))
     assert row.end_reason == "internal_error"

@@ -54,7 +54,6 @@ SITE_TOOLS = (
         {"type": "object", "properties": {"topic": {"type": "string"}}},
     ),
 )
-SITE_TOOL_NAMES = {tool.name for tool in SITE_TOOLS}
 
 
 def page_summary(page: SitePage) -> dict[str, str]:
