@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,6 @@ from django.db.models import Q
 from voice.engines.base import ToolSpec
 from voice.models import SitePage
 
-logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5
 SETTER_SEPARATOR = "__"  # tool name of a setter: set_<stateKey>__<setterKey>
