@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from voice.session.settings import SessionSettings
 from voice.transports import codes
 from voice.transports.json_socket import parse as p
 from voice.transports.protocol import ProtocolError
@@ -121,3 +122,81 @@ def test_bad_settings_are_bad_message(raw: dict) -> None:
         p.parse_settings(raw)
     assert caught.value.code == codes.BAD_MESSAGE
     assert "settings." in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("obj", "kind"),
+    [
+        ({"type": "auth", "token": "abc"}, p.Auth),
+        ({"type": "config"}, p.Config),
+        ({"type": "start_listening"}, p.StartListening),
+        ({"type": "stop_listening"}, p.StopListening),
+        ({"type": "audio_chunk", "data": "AAA=", "timestamp": 12.5}, p.AudioChunk),
+        ({"type": "text", "text": "hello"}, p.Text),
+        ({"type": "ping"}, p.Ping),
+    ],
+)
+def test_every_message_type_parses_into_its_kind(obj: dict, kind: type) -> None:
+    assert type(parse(obj)) is kind
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"type": "audio_chunk", "data": "AAA=", "timestamp": "noon"},
+        {"type": "auth", "token": ["abc"]},
+        {"type": "text", "text": 5},
+        {"type": "config", "settings": [], "context": {}},
+    ],
+)
+def test_values_of_the_wrong_type_are_not_coerced(obj: dict) -> None:
+    assert code_of(json.dumps(obj)) == codes.BAD_MESSAGE
+
+
+def test_the_context_cap_counts_utf8_bytes() -> None:
+    # 33,000 two-byte characters: under 64 KiB in characters, over it in bytes.
+    wide = {"type": "config", "context": {"notes": "é" * 33_000}}
+
+    assert code_of(json.dumps(wide)) == codes.TOO_LARGE
+
+
+def test_empty_audio_is_bad_message() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        p.decode_audio(parse({"type": "audio_chunk", "data": ""}))
+
+    assert caught.value.code == codes.BAD_MESSAGE
+
+
+def test_oversize_audio_is_refused_before_it_is_decoded() -> None:
+    not_even_base64 = "#" * (256 * 1024 * 2)
+
+    with pytest.raises(ProtocolError) as caught:
+        p.decode_audio(parse({"type": "audio_chunk", "data": not_even_base64}))
+
+    assert caught.value.code == codes.TOO_LARGE
+
+
+def test_settings_become_the_sessions_settings() -> None:
+    settings = p.parse_settings(
+        {
+            "language": "pt-BR",
+            "voiceId": "verse",
+            "rate": 1.25,
+            "audioFormat": "pcm16",
+            "sampleRate": 16000,
+            "outputFormat": "opus",
+        }
+    )
+
+    assert settings == SessionSettings(
+        language="pt-BR",
+        voice_id="verse",
+        rate=1.25,
+        audio_format="pcm16",
+        sample_rate=16000,
+        output_format="opus",
+    )
+
+
+def test_settings_left_out_take_their_defaults() -> None:
+    assert p.parse_settings({}) == SessionSettings()
