@@ -261,6 +261,7 @@ class SessionService:
 
     def _record_start(self, turn: TurnClock) -> None:
         turn.record_id = records.start_turn(self.id, turn.index, turn.input_kind, turn.wall)
+
     async def _heartbeat(self) -> None:
         # A random phase, so sessions opened together do not all write at the same instant.
         interval = settings.VOICE_HEARTBEAT_SECONDS

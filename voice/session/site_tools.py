@@ -14,7 +14,6 @@ from django.db.models import Q
 from voice.engines.base import ToolSpec
 from voice.models import SitePage
 
-
 SEARCH_LIMIT = 5
 SETTER_SEPARATOR = "__"  # tool name of a setter: set_<stateKey>__<setterKey>
 TOOL_NAME = re.compile(r"[^a-zA-Z0-9_-]")
