@@ -62,6 +62,10 @@ class EngineEventHandler:
         self.transcribing = False  # an utterance ended and its transcript is awaited
         self.relay = RelayStats()
 
+    def expect_transcript(self) -> None:
+        """The user's utterance ended: its transcript is on the way."""
+        self.transcribing = True
+
     async def run(self) -> None:
         """Handle the engine's events until it stops; a failure ends the session."""
         events = aiter(self._engine.events())

@@ -73,7 +73,7 @@ class SessionService:
         self._closed = False
         self.recorder: Recorder | None = None
         self.output = Output(sink)
-        self.responses = EngineEventHandler(self, engine, self.tools, self.output, session_id)
+        self.engine_events = EngineEventHandler(self, engine, self.tools, self.output, session_id)
         self.limits = UsageLimits(
             user_id,
             client_ip,
@@ -99,7 +99,7 @@ class SessionService:
         self.recorder.notify(live.aannounce, self.id, "opened")
         self.hints = await database_sync_to_async(tools.site_vocabulary)()
         await self.engine.start(self._engine_config())
-        self._spawn(self.responses.run(), "pump")
+        self._spawn(self.engine_events.run(), "pump")
         self._spawn(self._heartbeat(), "heartbeat")
 
     async def close(self, reason: str = "client_closed") -> None:
@@ -118,7 +118,7 @@ class SessionService:
         if self.turn is not None:
             self.finish_turn("disconnected")
         if self.recorder is not None:
-            figures = self.responses.relay.summary()
+            figures = self.engine_events.relay.summary()
             self.recorder.write(
                 records.close_session, self.id, reason, self.counters.take(), figures
             )
@@ -151,7 +151,7 @@ class SessionService:
             return
         if not await self.limits.utterance():
             return
-        if self.responses.response_id is not None:
+        if self.engine_events.response_id is not None:
             await self.barge_in(now_ms())
         await self.engine.clear_input()
         self.input.restart()
@@ -183,7 +183,7 @@ class SessionService:
         if self.turn is None and not await self.limits.utterance():
             return
         self.listening = False
-        self.responses.transcribing = True
+        self.engine_events.expect_transcript()
         turn = self.turn or self.begin_turn("audio")
         turn.stamp("speech_end")
         pcm, error = await self.input.drain()
@@ -196,7 +196,7 @@ class SessionService:
         """Typed input, answered like an utterance."""
         if not await self.limits.utterance():
             return
-        if self.responses.response_id is not None:
+        if self.engine_events.response_id is not None:
             await self.barge_in(now_ms())
         self.listening = False
         turn = self.begin_turn("text")
@@ -206,7 +206,7 @@ class SessionService:
 
     async def barge_in(self, signalled_at: float) -> None:
         """The user interrupts: stop the response, or the playback of the last one."""
-        await self.responses.barge_in(signalled_at)
+        await self.engine_events.barge_in(signalled_at)
 
     async def end(self, ending: ev.Ending, reason: str) -> None:
         """The server ends the session; the transport closes and ``reason`` is recorded."""
@@ -240,7 +240,7 @@ class SessionService:
 
     async def _busy(self) -> bool:
         """Whether the previous utterance is still being transcribed (the client is told)."""
-        busy = self.responses.transcribing
+        busy = self.engine_events.transcribing
         if busy:
             await self._error(ev.ErrorKind.BUSY, "Still transcribing the previous utterance")
         return busy
