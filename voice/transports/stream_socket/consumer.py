@@ -19,8 +19,7 @@ class StreamVoiceConsumer(VoiceConsumer):
 
     transport = "binary"
     explicit_turns = False
-    # Frames are audio, held to the session's audio budget; only invalid ones cost a message.
-    rates_frames = False
+    rates_frames = False  # frames are audio, held to the session's audio budget instead
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
