@@ -128,8 +128,6 @@ class SessionService:
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(work, name=f"session-{name}-{self.id}"))
 
-    # ---- client actions -----------------------------------------------------------------------
-
     async def configure(self, settings_: SessionSettings, context: dict[str, Any]) -> None:
         format_changed = (settings_.audio_format, settings_.sample_rate) != (
             self.settings.audio_format,
@@ -212,9 +210,8 @@ class SessionService:
         """The server ends the session; the transport closes and ``reason`` is recorded."""
         await self.output.send(ev.SessionEnded(ending, reason))
 
-    # ---- what the engine-event handler uses ---------------------------------------------------
-
     def begin_turn(self, input_kind: str) -> TurnClock:
+        """Open the next turn (an open one ends as cancelled) and record its start."""
         if self.turn is not None:
             self.finish_turn("cancelled")
         turn = self.turn = TurnClock(index=self.turns, input_kind=input_kind)
@@ -225,6 +222,7 @@ class SessionService:
         return turn
 
     def finish_turn(self, reason: str, error: str = "") -> None:
+        """Close the open turn, if any, and record how it ended."""
         turn, self.turn = self.turn, None
         if turn is None or self.recorder is None:
             return
@@ -233,9 +231,11 @@ class SessionService:
         self.recorder.notify(live.aannounce, self.id, "turn_finished")
 
     async def admit_utterance(self) -> bool:
+        """Whether the user may start another utterance (else the client is told)."""
         return await self.limits.utterance()
 
     def count(self, counter: str, amount: int = 1) -> None:
+        """Add to one of the session row's traffic counters."""
         self.counters[counter] += amount
 
     async def _busy(self) -> bool:
