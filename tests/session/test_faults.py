@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import QUIET_ENGINE, token_for
+from tests.session.scripted import ScriptedEngine
 from tests.transports.json_socket.client import JsonVoiceClient
 from tests.transports.stream_socket.client import StreamVoiceClient
 from voice.engines import base as eng
 from voice.models import VoiceSession as SessionRow
 from voice.session import events as ev
 from voice.session.live import session_group
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
@@ -93,48 +93,6 @@ async def test_over_daphne_on_redis_a_fault_closes_4500_on_both_sockets(
         assert (await ended_row(session_id)).end_reason == "internal_error"
 
 
-class OneReplyEngine:
-    """An engine whose upstream answers once with a line of text, then stays quiet."""
-
-    name = "scripted"
-    detects_turns = False
-
-    def __init__(self) -> None:
-        self.closed = asyncio.Event()
-
-    async def start(self, config: eng.SessionConfig) -> None:
-        pass
-
-    async def update(self, config: eng.SessionConfig) -> None:
-        pass
-
-    async def send_audio(self, pcm: bytes) -> None:
-        pass
-
-    async def clear_input(self) -> None:
-        pass
-
-    async def commit(self) -> None:
-        pass
-
-    async def send_text(self, text: str) -> None:
-        pass
-
-    async def cancel(self, played_ms: int | None = None) -> None:
-        pass
-
-    async def submit_tool_result(self, call_id: str, output: str) -> None:
-        pass
-
-    async def events(self) -> AsyncIterator[eng.EngineEvent]:
-        yield eng.ResponseStarted("r1")
-        yield eng.TextDelta("r1", "Hello")
-        await self.closed.wait()
-
-    async def close(self) -> None:
-        self.closed.set()
-
-
 async def test_a_transport_that_fails_on_an_event_ends_the_session_as_internal(
     alice: User,
 ) -> None:
@@ -148,9 +106,10 @@ async def test_a_transport_that_fails_on_an_event_ends_the_session_as_internal(
         if isinstance(event, ev.SessionEnded):
             ended.set()
 
-    engine = OneReplyEngine()
+    engine = ScriptedEngine()
     assert isinstance(engine, eng.Engine)
-    session = VoiceSession(
+    engine.emit(eng.ResponseStarted("r1"), eng.TextDelta("r1", "Hello"))
+    session = SessionService(
         engine=engine,
         sink=sink,
         transport="json",
@@ -162,6 +121,6 @@ async def test_a_transport_that_fails_on_an_event_ends_the_session_as_internal(
     await asyncio.wait_for(ended.wait(), 5)
     await session.close("internal_error")
 
-    assert delivered[-1] == ev.SessionEnded(4500, "internal_error")
+    assert delivered[-1] == ev.SessionEnded(ev.Ending.INTERNAL, "internal_error")
     row = await row_of(str(session.id))
     assert row.end_reason == "internal_error"

@@ -12,12 +12,12 @@ from channels.sessions import SessionMiddlewareStack
 
 from voice.console.rows import live_rows, session_row
 from voice.session.live import CONSOLE_GROUP
-from voice.transports.json_socket.parse import CLOSE_FORBIDDEN
+from voice.transports.codes import CLOSE_FORBIDDEN
 
 logger = logging.getLogger(__name__)
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
     """One console viewer: a snapshot on connect, then a row per ``voice.session_changed``.
 
     The viewer never polls; each announced change costs one query per viewer.

@@ -148,7 +148,10 @@ def start_turn(session_id: uuid.UUID, index: int, input_kind: str, started_at: d
     return turn.pk
 
 
-def finish_turn(turn_id: int, fields: dict[str, Any]) -> None:
+def finish_turn(turn_id: int | None, fields: dict[str, Any]) -> None:
+    """Write a turn's end; nothing when its start was never written (``turn_id`` None)."""
+    if turn_id is None:
+        return  # a filter on None would match the sessions that have no turns
     Turn.objects.filter(pk=turn_id).update(**fields)
     latency = fields.get("voice_to_voice_ms")
     if latency is not None:

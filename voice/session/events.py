@@ -1,9 +1,30 @@
-"""What a ``VoiceSession`` tells its transport; each transport maps these onto its wire."""
+"""What a ``SessionService`` tells its transport; each transport maps these onto its wire."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
+
+RATE_LIMIT_MESSAGE = "Rate limit exceeded"
+
+
+class ErrorKind(Enum):
+    """What went wrong, in the session's terms; each transport names it on its wire."""
+
+    BUSY = "busy"  # the previous utterance is still being transcribed
+    BAD_AUDIO = "bad_audio"  # client audio that would not decode
+    RATE_LIMITED = "rate_limited"  # a usage limit refused the request
+    UPSTREAM = "upstream"  # the AI service failed this turn
+
+
+class Ending(Enum):
+    """Why the server ends a session; each transport turns it into a close code."""
+
+    NORMAL = "normal"  # staff ended it
+    FLOODED = "flooded"  # audio faster than real time allows
+    UPSTREAM = "upstream"  # the AI service is lost
+    INTERNAL = "internal"  # a fault in our own handling
 
 
 @dataclass(frozen=True)
@@ -81,15 +102,15 @@ class Vad:
 
 @dataclass(frozen=True)
 class Error:
-    code: str
+    kind: ErrorKind
     message: str
 
 
 @dataclass(frozen=True)
 class SessionEnded:
-    """The server ends the session; the transport closes with ``close_code``."""
+    """The server ends the session; ``reason`` is recorded as the session's end reason."""
 
-    close_code: int
+    ending: Ending
     reason: str
 
 

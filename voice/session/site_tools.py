@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +13,6 @@ from django.db.models import Q
 
 from voice.engines.base import ToolSpec
 from voice.models import SitePage
-
-logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 5
 SETTER_SEPARATOR = "__"  # tool name of a setter: set_<stateKey>__<setterKey>
@@ -54,7 +51,6 @@ SITE_TOOLS = (
         {"type": "object", "properties": {"topic": {"type": "string"}}},
     ),
 )
-SITE_TOOL_NAMES = {tool.name for tool in SITE_TOOLS}
 
 
 def page_summary(page: SitePage) -> dict[str, str]:

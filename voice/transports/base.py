@@ -1,47 +1,35 @@
-"""What both voice sockets share: session ids, the client's identity, opening a session."""
+"""What both voice sockets share: admission, the gate of each message, sending, the session's
+control group and its end."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Any, ClassVar
 
 from autobahn.exception import Disconnected
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from voice.engines import create_engine
-from voice.services.ratelimit import check_connection
-from voice.services.sessions import may_use_session_id
+from voice.session import events as ev
+from voice.session.limits import MessageRate, Verdict
 from voice.session.live import session_group
-from voice.session.service import VoiceSession
+from voice.session.service import SessionService
+from voice.transports import codes
+from voice.transports.admission import (
+    admit_connection,
+    choose_session_id,
+    proposed_session_id,
+    user_id_of,
+)
 from voice.transports.client_ip import client_ip_from_scope
-from voice.transports.json_socket.parse import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_RATE_LIMITED
+from voice.transports.protocol import ProtocolError, dump
 
 logger = logging.getLogger(__name__)
 
-
-def proposed_session_id(scope: dict[str, Any]) -> str | None:
-    """``/ws/<session_id>`` or ``?sessionId=``: what the client proposes."""
-    from_path = scope.get("url_route", {}).get("kwargs", {}).get("session_id")
-    if from_path:
-        return str(from_path)
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return query.get("sessionId", [None])[0]
-
-
-async def choose_session_id(proposal: str | None, user_id: int | None) -> uuid.UUID:
-    """Keep a well-formed UUID not in use (or this user's ended session), else issue one."""
-    if proposal:
-        try:
-            candidate = uuid.UUID(proposal)
-        except ValueError:
-            candidate = None
-        if candidate and await database_sync_to_async(may_use_session_id)(candidate, user_id):
-            return candidate
-    return uuid.uuid4()
+Outgoing = dict[str, Any] | bytes  # a text message, or a binary frame
 
 
 def too_large(text_data: str | None, bytes_data: bytes | None, limit: int) -> bool:
@@ -52,27 +40,27 @@ def too_large(text_data: str | None, bytes_data: bytes | None, limit: int) -> bo
     return len(text_data) * 4 > limit and len(text_data.encode()) > limit
 
 
-async def admit_connection(scope: dict[str, Any]) -> bool:
-    """Connection limits per user and per IP (PROTOCOL.md section 7)."""
-    decision = await database_sync_to_async(check_connection)(
-        user_id_of(scope), client_ip_from_scope(scope)
-    )
-    if not decision.allowed:
-        logger.info("connection refused by limit %s", decision.key)
-    return decision.allowed
+class VoiceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
+    """One voice socket driving one ``SessionService``; a wire subclass parses and renders.
 
+    The subclass implements ``on_text``, ``on_frame``, ``render`` and ``render_error``.
+    """
 
-def user_id_of(scope: dict[str, Any]) -> int | None:
-    user = scope.get("user")
-    return user.pk if user is not None and user.is_authenticated else None
+    transport: ClassVar[str]  # recorded on the session row
+    explicit_turns: ClassVar[bool]  # the client marks its utterances (see SessionService)
+    rates_frames: ClassVar[bool]  # binary frames count against the message rate
+    late_auth: ClassVar[bool] = False  # messages are read before a session opens
 
-
-class SessionControl(AsyncWebsocketConsumer):
-    """Joins the session's group so staff can end it from any server process."""
-
-    session: Any = None
-    control_group: str | None = None
-    ending: asyncio.Task[None] | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session: SessionService | None = None
+        self.control_group: str | None = None
+        self.ending: asyncio.Task[None] | None = None  # the session closing after an end
+        self.rate = MessageRate(
+            settings.VOICE_MESSAGE_RATE,
+            settings.VOICE_MESSAGE_BURST,
+            settings.VOICE_FLOOD_GRACE_SECONDS,
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Serve the connection; a fault anywhere in it ends the session as an internal error.
@@ -90,7 +78,7 @@ class SessionControl(AsyncWebsocketConsumer):
     async def fail(self) -> None:
         """Close with 4500 while the client can still hear it, then record the session ended."""
         try:
-            await self.base_send({"type": "websocket.close", "code": CLOSE_INTERNAL})
+            await self.base_send({"type": "websocket.close", "code": codes.CLOSE_INTERNAL})
         except Exception:  # the client may be gone already: the record below still matters
             logger.debug("could not send the internal-error close", exc_info=True)
         await self.leave_session_group()
@@ -99,33 +87,103 @@ class SessionControl(AsyncWebsocketConsumer):
         elif self.session is not None:
             await self.session.close("internal_error")
 
-    async def open_session(self, transport: str, *, explicit_turns: bool) -> bool:
-        """Apply the connection limits, then open a ``VoiceSession``; False if the socket closed."""
+    async def accept_client(self) -> None:
+        """Accept, echoing the ``bearer`` subprotocol when the token came in it."""
+        auth = self.scope.get("auth", {})
+        await self.accept("bearer" if auth.get("source") == "subprotocol" else None)
+
+    async def open_session(self) -> bool:
+        """Apply the connection limits, then open the session; False if the socket closed."""
         if not await admit_connection(self.scope):
-            await self.close(CLOSE_RATE_LIMITED)
+            await self.close(codes.CLOSE_RATE_LIMITED)
             return False
         user_id = user_id_of(self.scope)
         session_id = await choose_session_id(proposed_session_id(self.scope), user_id)
-        self.session = VoiceSession(
+        self.session = SessionService(
             engine=create_engine(),
             sink=self.deliver,
-            transport=transport,
+            transport=self.transport,
             user_id=user_id,
             client_ip=client_ip_from_scope(self.scope),
             session_id=session_id,
-            explicit_turns=explicit_turns,
+            explicit_turns=self.explicit_turns,
         )
         try:
             await self.session.open()
         except Exception:
             logger.exception("could not open session %s", session_id)
-            await self.close(CLOSE_INTERNAL)
+            await self.close(codes.CLOSE_INTERNAL)
             return False
         await self.join_session_group(session_id)
         return True
 
-    async def deliver(self, event: Any) -> None:
+    async def disconnect(self, code: int) -> None:
+        await self.leave_session_group()
+        if self.ending is not None:
+            await self.ending
+        elif self.session is not None:
+            await self.session.close("client_closed")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The gate of every message: size, then rate, then the wire's parse and dispatch."""
+        if self.session is not None:
+            self.session.counters["messages_in"] += 1
+        elif not self.late_auth:
+            return
+        if too_large(text_data, bytes_data, settings.VOICE_MAX_MESSAGE_BYTES):
+            await self.close(codes.CLOSE_TOO_LARGE)
+            return
+        rated = text_data is not None or self.rates_frames
+        if rated and not await self.within_rate():
+            return
+        try:
+            if text_data is not None:
+                await self.on_text(text_data)
+            else:
+                await self.on_frame(bytes_data or b"")
+        except ProtocolError as exc:
+            await self.send_error(exc.code, exc.detail)
+
+    async def within_rate(self) -> bool:
+        """Whether the message may be handled; a flooding client is told once, then closed."""
+        verdict = self.rate.check()
+        if verdict is Verdict.CLOSE:
+            await self.close(codes.CLOSE_RATE_LIMITED)
+        elif verdict is Verdict.LIMITED:
+            await self.send_error(codes.RATE_LIMITED, ev.RATE_LIMIT_MESSAGE)
+        return verdict is Verdict.OK
+
+    async def on_text(self, text: str) -> None:
         raise NotImplementedError
+
+    async def on_frame(self, frame: bytes) -> None:
+        raise NotImplementedError
+
+    def render(self, event: ev.SessionEvent) -> list[Outgoing]:
+        """The wire messages of a session event (none when the wire has no such message)."""
+        raise NotImplementedError
+
+    def render_error(self, code: str, message: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def deliver(self, event: ev.SessionEvent) -> None:
+        """The session's sink: render an event, or close when the session ends."""
+        if isinstance(event, ev.SessionEnded):
+            await self.end_session(codes.CLOSE_CODES[event.ending], event.reason)
+            return
+        for message in self.render(event):
+            await self.send_message(message)
+
+    async def send_message(self, message: Outgoing) -> None:
+        if self.session is not None:
+            self.session.counters["messages_out"] += 1
+        if isinstance(message, bytes):
+            await self.send(bytes_data=message)
+        else:
+            await self.send(text_data=dump(message))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_message(self.render_error(code, message))
 
     async def end_session(self, close_code: int, reason: str) -> None:
         """The server ends the conversation: close the socket and release the session now.
@@ -161,6 +219,7 @@ class SessionControl(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def join_session_group(self, session_id: uuid.UUID) -> None:
+        """Join the session's group, so staff can end it from any server process."""
         self.control_group = session_group(session_id)
         try:
             await self.channel_layer.group_add(self.control_group, self.channel_name)
@@ -178,4 +237,5 @@ class SessionControl(AsyncWebsocketConsumer):
     async def voice_end_session(self, event: dict[str, Any]) -> None:
         """A staff member ended this session: close with 1000."""
         if self.session is not None:
-            await self.session.end(CLOSE_NORMAL, str(event.get("reason", "ended_by_staff")))
+            reason = str(event.get("reason", "ended_by_staff"))
+            await self.session.end(ev.Ending.NORMAL, reason)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -11,91 +10,65 @@ from django.conf import settings
 
 from accounts.tokens import TokenRejected, user_for_token
 from voice.session import events as ev
-from voice.session.flow import MessageRate
-from voice.session.service import VoiceSession
-from voice.transports.base import (
-    SessionControl,
-    too_large,
-)
+from voice.transports import codes
+from voice.transports.base import Outgoing, VoiceConsumer
 from voice.transports.json_socket import parse as p
-from voice.transports.json_socket.render import to_json_message
+from voice.transports.json_socket.render import error_message, to_json_message
+from voice.transports.protocol import ProtocolError
 
-logger = logging.getLogger(__name__)
 
+class JsonVoiceConsumer(VoiceConsumer):
+    """Authenticate (at the handshake or by a first ``auth``), parse, drive the session."""
 
-class JsonVoiceConsumer(SessionControl):
-    """Thin glue: authenticate, validate messages, drive a ``VoiceSession``."""
+    transport = "json"
+    explicit_turns = True
+    rates_frames = True  # every message counts: audio travels in text messages here
+    late_auth = True
 
-    session: VoiceSession | None = None
-    auth_timer: asyncio.Task[None] | None = None
-
-    async def connect(self) -> None:
-        auth = self.scope.get("auth", {})
-        subprotocol = "bearer" if auth.get("source") == "subprotocol" else None
-        await self.accept(subprotocol)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.auth_timer: asyncio.Task[None] | None = None
         self.limits = p.Limits(
             settings.VOICE_MAX_TEXT_CHARS,
             settings.VOICE_MAX_CONTEXT_BYTES,
             settings.VOICE_MAX_AUDIO_CHUNK_BYTES,
         )
-        self.rate = MessageRate(
-            settings.VOICE_MESSAGE_RATE,
-            settings.VOICE_MESSAGE_BURST,
-            settings.VOICE_FLOOD_GRACE_SECONDS,
-        )
-        if auth.get("error"):
-            await self.close(p.CLOSE_UNAUTHORIZED)
+
+    async def connect(self) -> None:
+        await self.accept_client()
+        if self.scope.get("auth", {}).get("error"):
+            await self.close(codes.CLOSE_UNAUTHORIZED)
         elif self.scope["user"].is_authenticated or settings.VOICE_ALLOW_ANONYMOUS:
             await self.start_session()
         else:
             self.auth_timer = asyncio.create_task(self.expire_auth(), name="voice-auth-timeout")
 
     async def disconnect(self, code: int) -> None:
-        await self.leave_session_group()
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        if self.ending is not None:
-            await self.ending
-        elif self.session is not None:
-            await self.session.close("client_closed")
+        await super().disconnect(code)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.session is not None:
-            self.session.counters["messages_in"] += 1
-        if too_large(text_data, bytes_data, settings.VOICE_MAX_MESSAGE_BYTES):
-            await self.close(p.CLOSE_TOO_LARGE)
-            return
-        verdict = self.rate.check()
-        if verdict == "close":
-            await self.close(p.CLOSE_RATE_LIMITED)
-            return
-        if verdict != "ok":
-            if verdict == "limited":
-                await self.send_error(p.RATE_LIMITED, p.RATE_LIMIT_MESSAGE)
-            return
-        if text_data is None:
-            await self.send_error(p.BAD_MESSAGE, "Binary messages are not accepted here")
-            return
-        try:
-            message = p.parse_client_message(text_data, self.limits)
-            if self.session is None:
-                await self.authenticate(message)
-            else:
-                await self.dispatch_message(message)
-        except p.ProtocolError as exc:
-            await self.send_error(exc.code, exc.detail)
+    async def on_text(self, text: str) -> None:
+        message = p.parse_client_message(text, self.limits)
+        if self.session is None:
+            await self.authenticate(message)
+        else:
+            await self.dispatch_message(message)
+
+    async def on_frame(self, frame: bytes) -> None:
+        raise ProtocolError(codes.BAD_MESSAGE, "Binary messages are not accepted here")
 
     async def authenticate(self, message: p.ClientMessage) -> None:
         """Late authentication: the first message must be a good ``auth``."""
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         if not isinstance(message, p.Auth):
-            await self.close(p.CLOSE_UNAUTHORIZED)
+            await self.close(codes.CLOSE_UNAUTHORIZED)
             return
         try:
             self.scope["user"] = await database_sync_to_async(user_for_token)(message.token)
         except TokenRejected:
-            await self.close(p.CLOSE_UNAUTHORIZED)
+            await self.close(codes.CLOSE_UNAUTHORIZED)
             return
         await self.start_session()
 
@@ -114,31 +87,22 @@ class JsonVoiceConsumer(SessionControl):
             case p.Text():
                 await session.text(message.text)
             case p.Ping():
-                await self.send_json({"type": "pong", "payload": message.payload})
+                await self.send_message({"type": "pong", "payload": message.payload})
             case p.Auth():
                 pass  # already authenticated: a repeated auth changes nothing
 
     async def start_session(self) -> None:
-        if await self.open_session("json", explicit_turns=True):
+        if await self.open_session():
             assert self.session is not None
-            await self.send_json({"type": "connected", "sessionId": str(self.session.id)})
+            await self.send_message({"type": "connected", "sessionId": str(self.session.id)})
 
     async def expire_auth(self) -> None:
         await asyncio.sleep(settings.VOICE_AUTH_TIMEOUT)
-        await self.close(p.CLOSE_UNAUTHORIZED)
+        await self.close(codes.CLOSE_UNAUTHORIZED)
 
-    async def deliver(self, event: ev.SessionEvent) -> None:
-        if isinstance(event, ev.SessionEnded):
-            await self.end_session(event.close_code, event.reason)
-            return
+    def render(self, event: ev.SessionEvent) -> list[Outgoing]:
         message = to_json_message(event)
-        if message is not None:
-            await self.send_json(message)
+        return [] if message is None else [message]
 
-    async def send_json(self, message: dict[str, Any]) -> None:
-        if self.session is not None:
-            self.session.counters["messages_out"] += 1
-        await self.send(text_data=p.dump(message))
-
-    async def send_error(self, code: str, message: str) -> None:
-        await self.send_json({"type": "error", "message": message, "code": code})
+    def render_error(self, code: str, message: str) -> dict[str, Any]:
+        return error_message(code, message)

@@ -1,4 +1,4 @@
-"""The JSON voice protocol of PROTOCOL.md section 2: parsing, validation, close codes.
+"""The JSON voice protocol of PROTOCOL.md section 2: parsing and validation.
 
 Pure Python: nothing here imports Django or Channels. Bad input raises ``ProtocolError``
 with the contract's error code; the transport answers it and keeps the connection.
@@ -15,35 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voice.engines.voices import VOICES
-
-# Close codes (PROTOCOL.md section 6).
-CLOSE_NORMAL = 1000
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_LARGE = 4413
-CLOSE_RATE_LIMITED = 4429
-CLOSE_INTERNAL = 4500
-CLOSE_UPSTREAM = 4502
-CLOSE_TRY_LATER = 4503
-
-# Error codes of the `error` message.
-BAD_MESSAGE = "bad_message"
-UNKNOWN_TYPE = "unknown_type"
-BAD_AUDIO = "bad_audio"
-RATE_LIMITED = "rate_limited"
-BUSY = "busy"
-UPSTREAM = "upstream"
-TOO_LARGE = "too_large"
-RATE_LIMIT_MESSAGE = "Rate limit exceeded"
-
-
-class ProtocolError(Exception):
-    """A client message the contract rejects; ``code`` is the `error` code to answer with."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+from voice.session.settings import SessionSettings
+from voice.transports.codes import BAD_MESSAGE, TOO_LARGE, UNKNOWN_TYPE
+from voice.transports.protocol import ProtocolError, load_object
 
 
 @dataclass(frozen=True)
@@ -61,7 +35,7 @@ class _Message(BaseModel):
 
 
 class VoiceSettings(BaseModel):
-    """``config.settings``; unknown settings are kept and ignored."""
+    """``config.settings`` as sent; unknown settings are kept and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -73,12 +47,16 @@ class VoiceSettings(BaseModel):
     outputFormat: Literal["mp3", "pcm16", "opus"] = "mp3"
     autoAddToMessages: bool = True
 
-    @property
-    def language_code(self) -> str | None:
-        """The primary subtag of the BCP-47 tag (``en-US`` -> ``en``)."""
-        if not self.language:
-            return None
-        return self.language.split("-")[0].lower() or None
+    def to_session(self) -> SessionSettings:
+        return SessionSettings(
+            language=self.language,
+            voice_id=self.voiceId,
+            rate=self.rate,
+            audio_format=self.audioFormat,
+            sample_rate=self.sampleRate,
+            output_format=self.outputFormat,
+            extra=dict(self.model_extra or {}),
+        )
 
 
 class Auth(_Message):
@@ -129,17 +107,6 @@ MESSAGE_TYPES: dict[str, type[_Message]] = {
 }
 
 
-def load_object(text: str) -> dict[str, Any]:
-    """Parse a text frame into a JSON object with a string ``type``."""
-    try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        raise ProtocolError(BAD_MESSAGE, "Message is not valid JSON") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-        raise ProtocolError(BAD_MESSAGE, "Message must be a JSON object with a string 'type'")
-    return obj
-
-
 def _describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "message"
@@ -165,10 +132,10 @@ def parse_client_message(text: str, limits: Limits = Limits()) -> ClientMessage:
     return message  # type: ignore[return-value]
 
 
-def parse_settings(raw: dict[str, Any]) -> VoiceSettings:
-    """Validate ``config.settings``."""
+def parse_settings(raw: dict[str, Any]) -> SessionSettings:
+    """Validate ``config.settings`` into the session's settings."""
     try:
-        return VoiceSettings.model_validate(raw)
+        return VoiceSettings.model_validate(raw).to_session()
     except ValidationError as exc:
         raise ProtocolError(BAD_MESSAGE, _describe(exc).replace("'", "'settings.", 1)) from None
 
@@ -185,8 +152,3 @@ def decode_audio(chunk: AudioChunk, limits: Limits = Limits()) -> bytes:
     if not audio:
         raise ProtocolError(BAD_MESSAGE, "'data' is empty")
     return audio
-
-
-def dump(message: dict[str, Any]) -> str:
-    """Compact JSON for a server message."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

@@ -6,6 +6,11 @@ import base64
 from typing import Any
 
 from voice.session import events as ev
+from voice.transports.codes import ERROR_CODES
+
+
+def error_message(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "message": message, "code": code}
 
 
 def to_json_message(event: ev.SessionEvent) -> dict[str, Any] | None:
@@ -45,5 +50,5 @@ def to_json_message(event: ev.SessionEvent) -> dict[str, Any] | None:
             # Extension: the JSON protocol has no navigation message of its own.
             return {"type": "navigation", "page": event.page, "path": event.path}
         case ev.Error():
-            return {"type": "error", "message": event.message, "code": event.code}
+            return error_message(ERROR_CODES[event.kind], event.message)
     return None

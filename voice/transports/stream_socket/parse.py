@@ -1,6 +1,7 @@
 """The binary streaming protocol of PROTOCOL.md section 3: control messages and 20 ms frames.
 
-Pure Python, like ``protocol.py``: bad input raises ``ProtocolError`` with the contract's code.
+Pure Python, like the JSON wire's parse: bad input raises ``ProtocolError`` with the contract's
+code.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voice.transports.json_socket.parse import BAD_MESSAGE, UNKNOWN_TYPE, ProtocolError, load_object
+from voice.session.settings import SessionSettings
+from voice.transports.codes import BAD_MESSAGE, UNKNOWN_TYPE
+from voice.transports.protocol import ProtocolError, load_object
 
 BAD_FRAME = "bad_frame"
 NOT_STREAMING = "not_streaming"
@@ -64,6 +67,19 @@ def negotiate(metadata: dict[str, Any]) -> StreamFormat:
     if channels != 1:
         raise ProtocolError(BAD_MESSAGE, "metadata.channels must be 1")
     return StreamFormat(codec, rate, 1)
+
+
+def streaming_settings(
+    fmt: StreamFormat, current: SessionSettings, *, implicit: bool
+) -> SessionSettings:
+    """The session's settings once streaming in ``fmt`` starts.
+
+    Output stays PCM16 24 kHz on an implicit start; an explicit Opus start gets Opus.
+    """
+    output = "opus" if fmt.codec == "opus" and not implicit else "pcm16"
+    return current.replace(
+        audio_format=fmt.codec, sample_rate=fmt.sample_rate, output_format=output
+    )
 
 
 # Frame duration in ms of each Opus configuration (RFC 6716 section 3.1, the TOC byte).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from voice.session import events as ev
+from voice.transports.codes import ERROR_CODES
 
 
 def control(kind: str, data: Any = None, **metadata: Any) -> dict[str, Any]:
@@ -52,7 +53,7 @@ class StreamWire:
             case ev.Navigation():
                 return [control("navigation", event.path, page=event.page, title=event.title)]
             case ev.Error():
-                return [error(event.code, event.message)]
+                return [error(ERROR_CODES[event.kind], event.message)]
             case ev.SetState():
                 # Extension: state setters are a JSON-protocol feature, carried the same way.
                 return [
