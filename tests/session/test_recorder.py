@@ -10,6 +10,9 @@ import pytest
 
 from voice.session.recorder import Recorder
 
+# Sync calls run through database_sync_to_async, which checks the database thread's connection.
+pytestmark = pytest.mark.django_db
+
 
 async def test_writes_run_in_order_and_call_returns_after_them() -> None:
     recorder = Recorder("order")
@@ -50,7 +53,7 @@ async def test_a_caller_cancelled_mid_call_gets_no_late_answer(
     caller.cancel()  # the session closes while its heartbeat is being written
     release.set()
     with caplog.at_level(logging.ERROR):
-        await recorder.close()  # the answer reached the loop before the worker resumed
+        await recorder.close()  # the call finishes after its caller has gone
 
     assert caller.cancelled()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

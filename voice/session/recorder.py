@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,32 +20,22 @@ class Recorder:
     """
 
     def __init__(self, name: str) -> None:
-        self._calls: asyncio.Queue[tuple[Callable[..., Any], tuple[Any, ...], bool] | None] = (
-            asyncio.Queue()
-        )
+        self._calls: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._worker = asyncio.create_task(self._run(), name=f"recorder-{name}")
 
     def write(self, func: Callable[..., Any], *args: Any) -> None:
         """Queue a sync ORM call (run on the database thread)."""
-        self._calls.put_nowait((func, args, False))
+        self._calls.put_nowait(_Item(func, args))
 
     def notify(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Queue a coroutine function, run on the event loop after the writes before it."""
-        self._calls.put_nowait((func, args, True))
+        self._calls.put_nowait(_Item(func, args, is_async=True))
 
     async def call(self, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func`` after every queued write and return its result."""
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-        def run_and_report(*inner: Any) -> None:
-            try:
-                outcome: tuple[Any, BaseException | None] = (func(*inner), None)
-            except Exception as exc:  # handed to the awaiting caller
-                outcome = (None, exc)
-            done.get_loop().call_soon_threadsafe(_settle, done, *outcome)
-
-        self._calls.put_nowait((run_and_report, args, False))
-        return await done
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls.put_nowait(_Item(func, args, answer=answer))
+        return await answer
 
     async def close(self) -> None:
         """Finish every queued write, then stop."""
@@ -53,20 +44,27 @@ class Recorder:
 
     async def _run(self) -> None:
         while (item := await self._calls.get()) is not None:
-            func, args, is_async = item
             try:
-                if is_async:
-                    await func(*args)
+                if item.is_async:
+                    result = await item.func(*item.args)
                 else:
-                    await database_sync_to_async(func)(*args)
-            except Exception:
-                logger.exception("recording failed: %s", getattr(func, "__name__", func))
+                    result = await database_sync_to_async(item.func)(*item.args)
+            except Exception as exc:
+                # A caller hears of any failure, the database thread's own included: an
+                # unanswered call would hang the session that awaits it.
+                if item.answer is None:
+                    logger.exception("recording failed: %s", getattr(item.func, "__name__", item))
+                elif not item.answer.done():
+                    item.answer.set_exception(exc)
+            else:
+                # A caller cancelled meanwhile (its session closed) is waited for by nobody.
+                if item.answer is not None and not item.answer.done():
+                    item.answer.set_result(result)
 
 
-def _settle(done: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
-    if done.done():
-        return  # the caller was cancelled meanwhile (its session closed): nobody waits
-    if exc is not None:
-        done.set_exception(exc)
-    else:
-        done.set_result(result)
+@dataclass(frozen=True)
+class _Item:
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    is_async: bool = False
+    answer: asyncio.Future[Any] | None = None
