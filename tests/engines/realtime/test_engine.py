@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from itertools import groupby
 from typing import Any
 
@@ -37,10 +38,9 @@ from voice.engines.base import (
     TranscriptFinal,
     TurnDetection,
 )
-from voice.engines.realtime.engine import DEFAULT_APPEND_MS, OpenAIRealtimeEngine
-from voice.engines.realtime.state import RetryPolicy
+from voice.engines.realtime.engine import DEFAULT_APPEND_MS, RECONNECT, OpenAIRealtimeEngine
 
-FAST_RETRY = RetryPolicy(attempts=3, initial_s=0.01, max_s=0.05)
+FAST_RETRY = replace(RECONNECT, max_attempts=3, base_delay=0.01, max_delay=0.05)
 ORDER_TOOL = ToolSpec(
     "lookup_order",
     "Find an order by number",
@@ -394,7 +394,7 @@ async def test_barge_in_cancels_the_response_and_truncates_to_the_played_audio(f
     assert sent(fake, "response.cancel") == [
         {"type": "response.cancel", "response_id": response_id}
     ]
-    item_id = next(e.item_id for e in heard if isinstance(e, AudioDelta))
+    item_id = next(s.event["item_id"] for s in fake.ws_sent if s.type.endswith("audio.delta"))
     assert sent(fake, "conversation.item.truncate") == [
         {
             "type": "conversation.item.truncate",

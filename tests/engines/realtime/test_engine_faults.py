@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -20,7 +21,7 @@ from voice.engines.base import (
     TextDone,
     TranscriptFinal,
 )
-from voice.engines.realtime.state import RetryPolicy
+from voice.engines.realtime.engine import RECONNECT
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
     fake: FakeOpenAI,
 ):
     fake.ws_drop(after="response.output_audio.delta")
-    slow = RetryPolicy(attempts=3, initial_s=0.3, max_s=0.3)
+    slow = replace(RECONNECT, max_attempts=3, base_delay=0.3, max_delay=0.3)
     async with running(fake, retry=slow) as (engine, inbox):
         await engine.send_text("first")
         cut = await inbox.until(EngineFailure)
@@ -116,7 +117,7 @@ async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
 
 async def test_an_utterance_spoken_across_a_drop_reaches_the_new_socket_whole(fake: FakeOpenAI):
     fake.ws_drop(after="session.updated", nth=2)  # answering our second session.update
-    slow = RetryPolicy(attempts=3, initial_s=0.2, max_s=0.2)
+    slow = replace(RECONNECT, max_attempts=3, base_delay=0.2, max_delay=0.2)
     spoken = tone_pcm16(300)
     async with running(fake, retry=slow) as (engine, inbox):
         await speak(engine, spoken)
@@ -292,7 +293,7 @@ async def test_unknown_event_types_are_tolerated_and_logged_once(
     )
     fake.ws_inject(future, after="response.output_audio.delta", nth=1)
     fake.ws_inject(future, after="response.output_audio.delta", nth=2)
-    caplog.set_level(logging.INFO, logger="voice.engines.realtime.events")
+    caplog.set_level(logging.INFO, logger="voice.engines.realtime.translator")
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         events = await inbox.until(ResponseDone)
@@ -306,7 +307,7 @@ async def test_unknown_event_types_are_tolerated_and_logged_once(
 
 async def test_text_typed_while_reconnecting_is_answered_after_the_replay(fake: FakeOpenAI):
     fake.ws_drop(after="response.output_audio.delta")
-    slow = RetryPolicy(attempts=3, initial_s=0.3, max_s=0.3)
+    slow = replace(RECONNECT, max_attempts=3, base_delay=0.3, max_delay=0.3)
     async with running(fake, retry=slow) as (engine, inbox):
         await engine.send_text("first")
         await inbox.until(EngineFailure)
