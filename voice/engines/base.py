@@ -116,7 +116,6 @@ class AudioDelta:
 
     response_id: str
     pcm: bytes
-    item_id: str | None = None
     # When the engine got it from upstream (monotonic ms): the start of the server's relay time.
     received_at: float = field(default_factory=lambda: time.monotonic() * 1000.0)
 
