@@ -16,13 +16,13 @@ from typing import Any
 import openai
 from django.conf import settings
 
+from voice.engines.clients import DEFAULT_BASE_URL, key_mint_client
 from voice.session.site_tools import SITE_TOOLS
 from voice.upstream.backoff import RetryPolicy, retry_after_from, should_retry_from
 from voice.upstream.circuit import Admission, CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Built-in Realtime voices (SDK 3.52 literal list).
 REALTIME_VOICES = (
     "alloy",
@@ -137,11 +137,7 @@ def mint_key(
         "expires_after": {"anchor": "created_at", "seconds": settings.VOICE_EPHEMERAL_KEY_SECONDS},
         "session": session_config(model, voice, instructions),
     }
-    with openai.OpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL or DEFAULT_BASE_URL,
-        max_retries=0,
-    ) as client:
+    with key_mint_client() as client:
         retry_after: float | None = None
         for attempt in range(1, policy.max_attempts + 1):
             admission = breaker.admit()

@@ -9,8 +9,6 @@ from dataclasses import replace
 from itertools import groupby
 from typing import Any
 
-from openai import AsyncOpenAI
-
 from devtools.fake_openai.openai_server import FakeOpenAI
 from voice.engines.base import (
     AudioDelta,
@@ -23,6 +21,7 @@ from voice.engines.base import (
     TranscriptFinal,
     TurnDetection,
 )
+from voice.engines.clients import async_client
 from voice.engines.realtime.engine import RECONNECT, OpenAIRealtimeEngine
 
 FAST_RETRY = replace(RECONNECT, max_attempts=3, base_delay=0.01, max_delay=0.05)
@@ -60,7 +59,7 @@ async def running(
     fake: FakeOpenAI, config: SessionConfig | None = None, *, api_key: str | None = None, **kw: Any
 ) -> AsyncIterator[tuple[OpenAIRealtimeEngine, Inbox]]:
     """A started engine on the fake, closed afterwards."""
-    client = AsyncOpenAI(api_key=api_key or fake.api_key, base_url=fake.base_url, max_retries=0)
+    client = async_client(api_key=api_key or fake.api_key, base_url=fake.base_url, max_retries=0)
     kw.setdefault("retry", FAST_RETRY)
     engine = OpenAIRealtimeEngine(client, model="gpt-realtime", **kw)
     inbox = Inbox(engine)
