@@ -20,11 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from voice.engines.voices import REALTIME_VOICES
 from voice.models import TokenGrant
 from voice.services import ratelimit
 from voice.transports.client_ip import client_ip_from_request
 from voice.upstream.keys import (
-    REALTIME_VOICES,
     TURN_DETECTION,
     EphemeralKey,
     KeyMintError,

@@ -22,12 +22,14 @@ def create_engine(name: str | None = None) -> Engine:
             owns_client=False,
         )
     if name == "openai-realtime":
+        from voice.engines.realtime.config import DEFAULT_TRANSCRIBE_MODEL
         from voice.engines.realtime.engine import OpenAIRealtimeEngine
 
         return OpenAIRealtimeEngine(
             openai_client(),
             model=settings.VOICE_REALTIME_MODEL,
             append_ms=settings.VOICE_REALTIME_APPEND_MS,
+            transcribe_model=settings.VOICE_TRANSCRIBE_MODEL or DEFAULT_TRANSCRIBE_MODEL,
             owns_client=False,
         )
     if name == "local":

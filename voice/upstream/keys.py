@@ -16,33 +16,17 @@ from typing import Any
 import openai
 from django.conf import settings
 
+from voice.engines.base import SessionConfig, TurnDetection
 from voice.engines.clients import DEFAULT_BASE_URL, key_mint_client
+from voice.engines.realtime import config as wire
 from voice.session.site_tools import SITE_TOOLS
 from voice.upstream.backoff import RetryPolicy, retry_after_from, should_retry_from
 from voice.upstream.circuit import Admission, CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
-# Built-in Realtime voices (SDK 3.52 literal list).
-REALTIME_VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
 # PROTOCOL.md section 5: the VAD settings a WebRTC client is told and the key is bound to.
-TURN_DETECTION: dict[str, Any] = {
-    "type": "server_vad",
-    "threshold": 0.5,
-    "prefix_padding_ms": 300,
-    "silence_duration_ms": 500,
-}
+TURN_DETECTION: dict[str, Any] = wire.vad(TurnDetection())
 # What the SDK retries: timeouts, lock conflicts, rate limits and server errors.
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # 503 Retry-After when upstream failed without saying when to come back.
@@ -95,18 +79,18 @@ def rtc_url() -> str:
 
 
 def session_config(model: str, voice: str, instructions: str) -> dict[str, Any]:
-    """The GA realtime session the key is bound to."""
-    audio_input: dict[str, Any] = {"turn_detection": dict(TURN_DETECTION)}
-    if settings.VOICE_TRANSCRIBE_MODEL:
-        # The browser's chat history needs the user's words, not just the assistant's.
-        audio_input["transcription"] = {"model": settings.VOICE_TRANSCRIBE_MODEL}
-    return {
-        "type": "realtime",
-        "model": model,
-        "instructions": instructions,
-        "audio": {"input": audio_input, "output": {"voice": voice}},
-        "tools": [tool.as_openai_function() for tool in SITE_TOOLS],
-    }
+    """The GA realtime session the key is bound to, with the site's tools."""
+    config = SessionConfig(
+        session_id="",
+        instructions=instructions,
+        voice=voice,
+        tools=SITE_TOOLS,
+        turn_detection=TurnDetection(),
+    )
+    # Without a transcription model the browser's chat history would lack the user's words.
+    return wire.realtime_session(
+        config, transcribe_model=settings.VOICE_TRANSCRIBE_MODEL, call_model=model
+    )
 
 
 def key_mint_breaker() -> CircuitBreaker:

@@ -7,11 +7,13 @@ import numpy as np
 from voice.engines.local.audio import StreamResampler, resample_pcm16
 from voice.engines.local.tts import (
     DEFAULT_VOICE,
+    VOICE_MAP,
     espeak_voice,
     get_synthesizer,
     speech_rate,
     split_chunks,
 )
+from voice.engines.voices import VOICES
 
 
 def seconds(pcm: bytes) -> float:
@@ -77,3 +79,8 @@ def test_streaming_resampler_matches_whole_buffer_resampling() -> None:
 
     assert abs(len(pieces) - len(resample_pcm16(pcm, 24000, 16000))) <= 4
     assert abs(len(pieces) / 32000 - seconds(pcm)) < 0.01
+
+
+def test_every_voice_a_client_may_ask_for_has_an_espeak_voice() -> None:
+    assert set(VOICE_MAP) == set(VOICES)
+    assert {espeak_voice(voice) for voice in VOICES} == set(VOICE_MAP.values())

@@ -35,7 +35,8 @@ _CHARS_UTF8 = 1
 _PARAM_RATE = 1
 _PHONEMES_IPA_SEPARATED = 0x02 | (ord("_") << 8)  # IPA names, "_" between phonemes
 
-# OpenAI voice names -> espeak voices ("+variant" picks a timbre from voices/!v).
+# Every voice of voice.engines.voices.VOICES -> an espeak voice ("+variant" picks a timbre
+# from voices/!v).
 VOICE_MAP = {
     "alloy": "en-us",
     "ash": "en-us+m3",
