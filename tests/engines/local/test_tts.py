@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice.engines.local.audio import StreamResampler, resample_pcm16
+from voice.audio.resample import Resampler, resample_pcm16
 from voice.engines.local.tts import (
     DEFAULT_VOICE,
     VOICE_MAP,
@@ -72,7 +72,7 @@ def test_chunks_cover_the_audio_in_order() -> None:
 
 def test_streaming_resampler_matches_whole_buffer_resampling() -> None:
     pcm = get_synthesizer().synthesize("open the blog")
-    resampler = StreamResampler(24000, 16000)
+    resampler = Resampler(24000, 16000)
 
     pieces = b"".join(resampler.feed(pcm[i : i + 961]) for i in range(0, len(pcm), 961))
     pieces += resampler.flush()

@@ -16,8 +16,8 @@ from typing import Any
 
 import espeakng_loader
 
+from voice.audio.resample import resample_pcm16
 from voice.engines.base import BYTES_PER_MS, AudioDelta, TextDelta, TextDone
-from voice.engines.local.audio import resample_pcm16
 from voice.engines.local.text import sentences
 
 logger = logging.getLogger(__name__)
