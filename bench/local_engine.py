@@ -37,7 +37,8 @@ from voice.engines.base import (  # noqa: E402
 )
 from voice.engines.local.audio import RECOGNIZER_RATE, silence  # noqa: E402
 from voice.engines.local.engine import LocalEngine  # noqa: E402
-from voice.engines.local.intents import SITE_TOOLS, example_sentences, understand  # noqa: E402
+from voice.engines.local.intents import INTENT_TOOL_NAMES as SITE_TOOLS  # noqa: E402
+from voice.engines.local.intents import example_sentences, understand  # noqa: E402
 from voice.engines.local.stt import GENERAL, SITE, Recognizer  # noqa: E402
 from voice.engines.local.text import normalize  # noqa: E402
 from voice.engines.local.tts import get_synthesizer  # noqa: E402

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import math
 import wave
 from collections.abc import Callable
@@ -23,8 +22,6 @@ from openai import AsyncOpenAI
 
 from voice.audio.codecs import pcm_frame
 from voice.engines.base import BYTES_PER_MS, ENGINE_SAMPLE_RATE
-
-logger = logging.getLogger(__name__)
 
 SILENCE_RMS = 120  # below this a segment is silence and is not uploaded
 WINDOW_BYTES = 20 * BYTES_PER_MS  # 20 ms analysis windows
