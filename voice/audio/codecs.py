@@ -6,6 +6,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import av
 
@@ -197,10 +198,12 @@ class _CodecEncoder(Encoder):
         self._open()
 
     def _open(self) -> None:
-        self._codec = av.CodecContext.create(self.codec_name, "w")
+        self._codec = cast(av.AudioCodecContext, av.CodecContext.create(self.codec_name, "w"))
         self._codec.sample_rate = self.rate
         self._codec.layout = "mono"
-        self._codec.format = self._codec.codec.audio_formats[0].name
+        formats = self._codec.codec.audio_formats
+        assert formats, f"{self.codec_name} is an audio encoder"
+        self._codec.format = formats[0].name
         self._configure()
         self._codec.open()
         self._pts = 0

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import openai
 from django.conf import settings
+from openai.types.realtime import RealtimeSessionCreateRequestParam
+from openai.types.realtime.client_secret_create_params import ExpiresAfter
 
 from voice.engines.base import SessionConfig, TurnDetection
 from voice.engines.clients import DEFAULT_BASE_URL, key_mint_client
@@ -117,10 +119,12 @@ def mint_key(
     policy = policy or RetryPolicy.from_settings()
     breaker = breaker or key_mint_breaker()
     deadline = policy.clock() + policy.time_budget
-    body = {
-        "expires_after": {"anchor": "created_at", "seconds": settings.VOICE_EPHEMERAL_KEY_SECONDS},
-        "session": session_config(model, voice, instructions),
+    expires_after: ExpiresAfter = {
+        "anchor": "created_at",
+        "seconds": settings.VOICE_EPHEMERAL_KEY_SECONDS,
     }
+    # Built as plain JSON by the one session builder; the SDK sends it as it is.
+    session = cast(RealtimeSessionCreateRequestParam, session_config(model, voice, instructions))
     with key_mint_client() as client:
         retry_after: float | None = None
         for attempt in range(1, policy.max_attempts + 1):
@@ -135,7 +139,9 @@ def mint_key(
                 breaker.release(admission)
                 break
             try:
-                secret = client.realtime.client_secrets.create(**body, timeout=timeout)
+                secret = client.realtime.client_secrets.create(
+                    expires_after=expires_after, session=session, timeout=timeout
+                )
             except openai.APIStatusError as exc:
                 retry_after = _on_status_error(exc, breaker, admission)
             except openai.APIConnectionError as exc:  # includes timeouts

@@ -20,7 +20,7 @@ import av
 import numpy as np
 from openai import AsyncOpenAI
 
-from voice.audio.codecs import pcm_frame
+from voice.audio.resample import pcm_frame
 from voice.engines.base import BYTES_PER_MS, ENGINE_SAMPLE_RATE
 
 SILENCE_RMS = 120  # below this a segment is silence and is not uploaded
