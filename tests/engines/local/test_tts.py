@@ -6,7 +6,7 @@ import numpy as np
 
 from voice.audio.resample import Resampler, resample_pcm16
 from voice.engines.local.tts import (
-    DEFAULT_VOICE,
+    DEFAULT_ESPEAK_VOICE,
     VOICE_MAP,
     espeak_voice,
     get_synthesizer,
@@ -42,8 +42,8 @@ def test_session_voices_map_to_espeak_voices() -> None:
     assert espeak_voice("alloy") == "en-us"
     assert espeak_voice("coral") == "en-us+f3"
     assert espeak_voice("en-GB") == "en"
-    assert espeak_voice("nonsense; rm -rf") == DEFAULT_VOICE
-    assert espeak_voice(None) == DEFAULT_VOICE
+    assert espeak_voice("nonsense; rm -rf") == DEFAULT_ESPEAK_VOICE
+    assert espeak_voice(None) == DEFAULT_ESPEAK_VOICE
 
 
 def test_voices_sound_different() -> None:
