@@ -1,8 +1,9 @@
 """The ``openai-realtime`` engine: one GA Realtime WebSocket carries the whole conversation.
 
-This module owns the connection: setup, client events, and reconnecting with the conversation
-replayed. What server events mean is the ``RealtimeTranslator``'s business, and the user audio
-kept for a replay the ``Uplink``'s: an utterance survives a reconnect.
+The engine drives the conversation: client events, the setup of each socket, and reconnecting
+with the conversation replayed. The socket and its retries are the ``RealtimeLink``'s, what
+server events mean is the ``RealtimeTranslator``'s, and the user audio kept for a replay is the
+``Uplink``'s, so an utterance survives a reconnect.
 """
 
 from __future__ import annotations
