@@ -87,6 +87,19 @@ async def test_an_answer_waits_for_a_late_user_transcript(fake: FakeOpenAI):
     assert done[0].received_at < completed[0].received_at  # the fake did answer first
 
 
+async def test_an_answer_waits_for_a_transcript_only_so_long(fake: FakeOpenAI):
+    fake.config.rt_transcription_delay_ms = 1500
+    async with running(fake, transcript_wait_s=0.2) as (engine, inbox):
+        await speak(engine, tone_pcm16(300))
+        await engine.commit()
+        answer = await inbox.until(ResponseDone)
+        late = await inbox.until(TranscriptFinal)
+
+    assert not [e for e in answer if isinstance(e, TranscriptFinal)]
+    assert [type(e).__name__ for e in answer[-2:]] == ["TextDone", "ResponseDone"]
+    assert late[-1].text == fake.config.transcript
+
+
 async def test_audio_goes_up_in_appends_of_append_ms(fake: FakeOpenAI):
     async with running(fake, append_ms=100) as (engine, inbox):
         await speak(engine, tone_pcm16(250))

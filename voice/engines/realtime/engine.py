@@ -47,11 +47,13 @@ class OpenAIRealtimeEngine:
         append_ms: int = DEFAULT_APPEND_MS,
         transcribe_model: str = wire.DEFAULT_TRANSCRIBE_MODEL,
         retry: RetryPolicy = RECONNECT,
+        transcript_wait_s: float = TRANSCRIPT_WAIT_S,
         owns_client: bool = True,
     ) -> None:
         self.client = client
         self.owns_client = owns_client  # a client shared by the process is not ours to close
         self.transcribe_model = transcribe_model
+        self.transcript_wait_s = transcript_wait_s
         self.link = RealtimeLink(client, model, retry)
         self.config = SessionConfig(session_id="")
         self.detects_turns = False
@@ -176,7 +178,7 @@ class OpenAIRealtimeEngine:
             self._hold[1].cancel()
             self._hold = None
         if held is not None:
-            timer = asyncio.get_running_loop().call_later(TRANSCRIPT_WAIT_S, self._release)
+            timer = asyncio.get_running_loop().call_later(self.transcript_wait_s, self._release)
             self._hold = (held, timer)
 
     def _release(self) -> None:
