@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from voice.audio.resample import Resampler as StreamResampler  # noqa: E402
+from voice.audio.resample import resample_pcm16  # noqa: E402
 from voice.engines.base import (  # noqa: E402
     AudioDelta,
     ResponseDone,
@@ -33,9 +35,10 @@ from voice.engines.base import (  # noqa: E402
     ToolSpec,
     TurnDetection,
 )
-from voice.engines.local.audio import RECOGNIZER_RATE, StreamResampler, resample_pcm16, silence  # noqa: E402
+from voice.engines.local.audio import RECOGNIZER_RATE, silence  # noqa: E402
 from voice.engines.local.engine import LocalEngine  # noqa: E402
-from voice.engines.local.intents import SITE_TOOLS, example_sentences, understand  # noqa: E402
+from voice.engines.local.intents import INTENT_TOOL_NAMES as SITE_TOOLS  # noqa: E402
+from voice.engines.local.intents import example_sentences, understand  # noqa: E402
 from voice.engines.local.stt import GENERAL, SITE, Recognizer  # noqa: E402
 from voice.engines.local.text import normalize  # noqa: E402
 from voice.engines.local.tts import get_synthesizer  # noqa: E402

@@ -10,21 +10,21 @@ import logging
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from voice.engines.voices import REALTIME_VOICES
 from voice.models import TokenGrant
 from voice.services import ratelimit
 from voice.transports.client_ip import client_ip_from_request
 from voice.upstream.keys import (
-    REALTIME_VOICES,
     TURN_DETECTION,
     EphemeralKey,
     KeyMintError,
@@ -35,7 +35,7 @@ from voice.upstream.keys import (
 logger = logging.getLogger(__name__)
 
 
-class SessionRequestSerializer(serializers.Serializer):
+class SessionRequestSerializer(serializers.Serializer[dict[str, Any]]):
     """Optional choices of the client; each falls back to the server's setting."""
 
     voice = serializers.ChoiceField(choices=REALTIME_VOICES, required=False)
@@ -112,12 +112,13 @@ class RealtimeSessionView(APIView):
                 retry_after = str(max(1, math.ceil(exc.retry_after or 0)))
             return error_response(exc.status, exc.code, exc.message, retry_after)
 
-        grant = record_grant(request.user, ip, key)
+        # IsAuthenticated (the default permission) let only a signed-in user this far.
+        grant = record_grant(cast(User, request.user), ip, key)
         # A secret: no cache (browser or proxy) may keep it.
         return Response(session_answer(grant, key), headers={"Cache-Control": "no-store"})
 
 
-def record_grant(user: AbstractBaseUser, ip: str | None, key: EphemeralKey) -> TokenGrant:
+def record_grant(user: User, ip: str | None, key: EphemeralKey) -> TokenGrant:
     """Remember that a key was issued, to whom and until when (never the key)."""
     grant = TokenGrant.objects.create(
         session_id=uuid.uuid4(),

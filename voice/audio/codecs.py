@@ -6,10 +6,11 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import av
-import numpy as np
 
+from voice.audio.resample import Resampler, pcm_frame
 from voice.engines.base import ENGINE_SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
@@ -21,28 +22,6 @@ class BadAudioError(Exception):
     """The bytes could not be decoded in the announced format."""
 
 
-def pcm_frame(pcm: bytes, rate: int) -> av.AudioFrame:
-    samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
-    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-    frame.sample_rate = rate
-    return frame
-
-
-def frames_to_pcm(frames: list[av.AudioFrame]) -> bytes:
-    """Packed s16 mono frames (what ``Resampler`` makes) as little-endian bytes."""
-    return b"".join(f.to_ndarray().tobytes() for f in frames)
-
-
-class Resampler:
-    """Streaming conversion of decoded frames to PCM16 mono at the engine rate."""
-
-    def __init__(self, rate: int = ENGINE_SAMPLE_RATE) -> None:
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-
-    def convert(self, frame: av.AudioFrame) -> bytes:
-        return frames_to_pcm(self._resampler.resample(frame))
-
-
 class PcmDecoder:
     """PCM16 little-endian mono at ``rate`` -> engine PCM."""
 
@@ -52,7 +31,7 @@ class PcmDecoder:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._resampler = None if rate == ENGINE_SAMPLE_RATE else Resampler()
+        self._resampler = None if rate == ENGINE_SAMPLE_RATE else Resampler(rate)
         self._batch_bytes = rate * 2 * self.BATCH_MS // 1000
         self._held = b""
 
@@ -71,7 +50,7 @@ class PcmDecoder:
         held, self._held = self._held, b""
         if not held or self._resampler is None:
             return held
-        return self._resampler.convert(pcm_frame(held, self.rate))
+        return self._resampler.feed(held)
 
 
 class OpusDecoder:
@@ -219,10 +198,12 @@ class _CodecEncoder(Encoder):
         self._open()
 
     def _open(self) -> None:
-        self._codec = av.CodecContext.create(self.codec_name, "w")
+        self._codec = cast(av.AudioCodecContext, av.CodecContext.create(self.codec_name, "w"))
         self._codec.sample_rate = self.rate
         self._codec.layout = "mono"
-        self._codec.format = self._codec.codec.audio_formats[0].name
+        formats = self._codec.codec.audio_formats
+        assert formats, f"{self.codec_name} is an audio encoder"
+        self._codec.format = formats[0].name
         self._configure()
         self._codec.open()
         self._pts = 0

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-
 from django.conf import settings
-from openai import AsyncOpenAI
 
 from voice.engines.base import Engine
-
-# One client per event loop and configuration: building one costs an SSL context (several ms
-# of CPU on the loop every session would share), and its connection pool is worth keeping.
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, AsyncOpenAI]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def openai_client() -> AsyncOpenAI:
-    """The process's SDK client on the configured key and base URL (tests point it at a fake)."""
-    options = (
-        settings.OPENAI_API_KEY or "missing-key",
-        settings.OPENAI_BASE_URL,
-        settings.OPENAI_MAX_RETRIES,
-        settings.OPENAI_TIMEOUT,
-    )
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    if options not in per_loop:
-        api_key, base_url, max_retries, timeout = options
-        per_loop[options] = AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
-        )
-    return per_loop[options]
+from voice.engines.clients import openai_client
 
 
 def create_engine(name: str | None = None) -> Engine:
+    """The engine ``name`` (by default ``VOICE_ENGINE``), on the process's shared client."""
     name = name or settings.VOICE_ENGINE
     if name == "openai-pipeline":
         from voice.engines.pipeline.engine import OpenAIPipelineEngine
@@ -47,12 +22,14 @@ def create_engine(name: str | None = None) -> Engine:
             owns_client=False,
         )
     if name == "openai-realtime":
+        from voice.engines.realtime.config import DEFAULT_TRANSCRIBE_MODEL
         from voice.engines.realtime.engine import OpenAIRealtimeEngine
 
         return OpenAIRealtimeEngine(
             openai_client(),
             model=settings.VOICE_REALTIME_MODEL,
             append_ms=settings.VOICE_REALTIME_APPEND_MS,
+            transcribe_model=settings.VOICE_TRANSCRIBE_MODEL or DEFAULT_TRANSCRIBE_MODEL,
             owns_client=False,
         )
     if name == "local":

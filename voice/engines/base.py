@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from voice.engines.voices import DEFAULT_VOICE
+
 # Every engine consumes and produces PCM16 little-endian mono at this rate.
 ENGINE_SAMPLE_RATE = 24000
 BYTES_PER_MS = ENGINE_SAMPLE_RATE * 2 // 1000  # 48
@@ -49,7 +51,7 @@ class SessionConfig:
 
     session_id: str
     instructions: str = ""
-    voice: str = "alloy"
+    voice: str = DEFAULT_VOICE
     language: str | None = None  # ISO-639-1 primary subtag, e.g. "en"
     speed: float = 1.0
     tools: tuple[ToolSpec, ...] = ()
@@ -116,7 +118,6 @@ class AudioDelta:
 
     response_id: str
     pcm: bytes
-    item_id: str | None = None
     # When the engine got it from upstream (monotonic ms): the start of the server's relay time.
     received_at: float = field(default_factory=lambda: time.monotonic() * 1000.0)
 

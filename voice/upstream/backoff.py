@@ -50,7 +50,7 @@ class RetryPolicy:
         """Seconds to wait before retry number ``retry`` (1 = the first retry)."""
         if hint is not None:
             return hint * (1 + HINT_JITTER * self.random())
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
         return ceiling * (1 - self.jitter * self.random())
 
 

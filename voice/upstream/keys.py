@@ -11,38 +11,24 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import openai
 from django.conf import settings
+from openai.types.realtime import RealtimeSessionCreateRequestParam
+from openai.types.realtime.client_secret_create_params import ExpiresAfter
 
+from voice.engines.base import SessionConfig, TurnDetection
+from voice.engines.clients import DEFAULT_BASE_URL, key_mint_client
+from voice.engines.realtime import config as wire
 from voice.session.site_tools import SITE_TOOLS
 from voice.upstream.backoff import RetryPolicy, retry_after_from, should_retry_from
 from voice.upstream.circuit import Admission, CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# Built-in Realtime voices (SDK 3.52 literal list).
-REALTIME_VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
 # PROTOCOL.md section 5: the VAD settings a WebRTC client is told and the key is bound to.
-TURN_DETECTION: dict[str, Any] = {
-    "type": "server_vad",
-    "threshold": 0.5,
-    "prefix_padding_ms": 300,
-    "silence_duration_ms": 500,
-}
+TURN_DETECTION: dict[str, Any] = wire.vad(TurnDetection())
 # What the SDK retries: timeouts, lock conflicts, rate limits and server errors.
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # 503 Retry-After when upstream failed without saying when to come back.
@@ -95,18 +81,18 @@ def rtc_url() -> str:
 
 
 def session_config(model: str, voice: str, instructions: str) -> dict[str, Any]:
-    """The GA realtime session the key is bound to."""
-    audio_input: dict[str, Any] = {"turn_detection": dict(TURN_DETECTION)}
-    if settings.VOICE_TRANSCRIBE_MODEL:
-        # The browser's chat history needs the user's words, not just the assistant's.
-        audio_input["transcription"] = {"model": settings.VOICE_TRANSCRIBE_MODEL}
-    return {
-        "type": "realtime",
-        "model": model,
-        "instructions": instructions,
-        "audio": {"input": audio_input, "output": {"voice": voice}},
-        "tools": [tool.as_openai_function() for tool in SITE_TOOLS],
-    }
+    """The GA realtime session the key is bound to, with the site's tools."""
+    config = SessionConfig(
+        session_id="",
+        instructions=instructions,
+        voice=voice,
+        tools=SITE_TOOLS,
+        turn_detection=TurnDetection(),
+    )
+    # Without a transcription model the browser's chat history would lack the user's words.
+    return wire.realtime_session(
+        config, transcribe_model=settings.VOICE_TRANSCRIBE_MODEL, call_model=model
+    )
 
 
 def key_mint_breaker() -> CircuitBreaker:
@@ -133,15 +119,13 @@ def mint_key(
     policy = policy or RetryPolicy.from_settings()
     breaker = breaker or key_mint_breaker()
     deadline = policy.clock() + policy.time_budget
-    body = {
-        "expires_after": {"anchor": "created_at", "seconds": settings.VOICE_EPHEMERAL_KEY_SECONDS},
-        "session": session_config(model, voice, instructions),
+    expires_after: ExpiresAfter = {
+        "anchor": "created_at",
+        "seconds": settings.VOICE_EPHEMERAL_KEY_SECONDS,
     }
-    with openai.OpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL or DEFAULT_BASE_URL,
-        max_retries=0,
-    ) as client:
+    # Built as plain JSON by the one session builder; the SDK sends it as it is.
+    session = cast(RealtimeSessionCreateRequestParam, session_config(model, voice, instructions))
+    with key_mint_client() as client:
         retry_after: float | None = None
         for attempt in range(1, policy.max_attempts + 1):
             admission = breaker.admit()
@@ -155,7 +139,9 @@ def mint_key(
                 breaker.release(admission)
                 break
             try:
-                secret = client.realtime.client_secrets.create(**body, timeout=timeout)
+                secret = client.realtime.client_secrets.create(
+                    expires_after=expires_after, session=session, timeout=timeout
+                )
             except openai.APIStatusError as exc:
                 retry_after = _on_status_error(exc, breaker, admission)
             except openai.APIConnectionError as exc:  # includes timeouts

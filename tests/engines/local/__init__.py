@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from functools import cache
 
+from voice.audio.resample import resample_pcm16
 from voice.engines.base import EngineEvent
-from voice.engines.local.audio import resample_pcm16, silence
+from voice.engines.local.audio import silence
 from voice.engines.local.tts import get_synthesizer
 
 HINTS = ("Pricing", "Careers", "Documentation", "Security", "Blog", "Contact")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice.engines.local.audio import StreamResampler, resample_pcm16
+from voice.audio.resample import Resampler, resample_pcm16
 from voice.engines.local.tts import (
-    DEFAULT_VOICE,
+    DEFAULT_ESPEAK_VOICE,
+    VOICE_MAP,
     espeak_voice,
     get_synthesizer,
     speech_rate,
     split_chunks,
 )
+from voice.engines.voices import VOICES
 
 
 def seconds(pcm: bytes) -> float:
@@ -40,8 +42,8 @@ def test_session_voices_map_to_espeak_voices() -> None:
     assert espeak_voice("alloy") == "en-us"
     assert espeak_voice("coral") == "en-us+f3"
     assert espeak_voice("en-GB") == "en"
-    assert espeak_voice("nonsense; rm -rf") == DEFAULT_VOICE
-    assert espeak_voice(None) == DEFAULT_VOICE
+    assert espeak_voice("nonsense; rm -rf") == DEFAULT_ESPEAK_VOICE
+    assert espeak_voice(None) == DEFAULT_ESPEAK_VOICE
 
 
 def test_voices_sound_different() -> None:
@@ -70,10 +72,15 @@ def test_chunks_cover_the_audio_in_order() -> None:
 
 def test_streaming_resampler_matches_whole_buffer_resampling() -> None:
     pcm = get_synthesizer().synthesize("open the blog")
-    resampler = StreamResampler(24000, 16000)
+    resampler = Resampler(24000, 16000)
 
     pieces = b"".join(resampler.feed(pcm[i : i + 961]) for i in range(0, len(pcm), 961))
     pieces += resampler.flush()
 
     assert abs(len(pieces) - len(resample_pcm16(pcm, 24000, 16000))) <= 4
     assert abs(len(pieces) / 32000 - seconds(pcm)) < 0.01
+
+
+def test_every_voice_a_client_may_ask_for_has_an_espeak_voice() -> None:
+    assert set(VOICE_MAP) == set(VOICES)
+    assert {espeak_voice(voice) for voice in VOICES} == set(VOICE_MAP.values())

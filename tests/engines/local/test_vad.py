@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from tests.engines.local import HINTS, speech, word_overlap
+from voice.audio.resample import resample_pcm16
 from voice.engines.base import SpeechStarted, SpeechStopped, TranscriptDelta, TurnDetection
-from voice.engines.local.audio import resample_pcm16, silence
+from voice.engines.local.audio import silence
 from voice.engines.local.intents import example_sentences
 from voice.engines.local.listener import Listener, UtteranceEnd
 from voice.engines.local.stt import Recognizer

@@ -14,7 +14,8 @@ from voice.engines.local.setters import match_setter, setter_sentences
 from voice.engines.local.text import content_words, normalize, strip_fillers
 
 SEARCH, NAVIGATE, SITE_INFO = "search_site", "navigate_to_page", "get_site_info"
-SITE_TOOLS = (SEARCH, NAVIGATE, SITE_INFO)
+# The site tools an intent may call: any other tool offered is a client state setter.
+INTENT_TOOL_NAMES = (SEARCH, NAVIGATE, SITE_INFO)
 
 NAVIGATE_PREFIXES = (
     "take me to", "bring me to", "go back to", "go to", "navigate to", "open up", "open",
@@ -103,7 +104,7 @@ def understand(text: str, hints: tuple[str, ...] = (), tools: tuple[Any, ...] = 
             ["first", "second", "third", "fourth", "fifth"].index(nth) if nth != "last" else -1
         )
         return Intent("follow_up", ordinal=ordinal)
-    if setter := match_setter(words, [t for t in tools if t.name not in SITE_TOOLS]):
+    if setter := match_setter(words, [t for t in tools if t.name not in INTENT_TOOL_NAMES]):
         return Intent("tool", setter[0], setter[1])
     return _site_intent(words, hints, asking=raw.startswith(_REQUEST_START))
 
@@ -168,5 +169,5 @@ def example_sentences(hints: tuple[str, ...] = (), tools: tuple[Any, ...] = ()) 
     topics = [normalize(h) for h in hints] or ["the home page"]
     for template in NAVIGATE_TEMPLATES + SEARCH_TEMPLATES + INFO_TEMPLATES:
         sentences += [template.format(topic) for topic in topics if topic]
-    sentences += setter_sentences([t for t in tools if t.name not in SITE_TOOLS])
+    sentences += setter_sentences([t for t in tools if t.name not in INTENT_TOOL_NAMES])
     return [s for s in sentences if s]

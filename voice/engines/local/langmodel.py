@@ -26,8 +26,8 @@ def build_arpa(
 ) -> str:
     """ARPA text of a trigram model over ``sentences`` backing off to ``background``."""
     c1: Counter[str] = Counter()
-    c2: Counter[tuple[str, str]] = Counter()
-    c3: Counter[tuple[str, str, str]] = Counter()
+    c2: Counter[Gram] = Counter()
+    c3: Counter[Gram] = Counter()
     for sentence in sentences:
         tokens = ["<s>", *sentence.split(), "</s>"]
         c1.update(tokens[1:])

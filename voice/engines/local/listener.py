@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from voice.audio.resample import Resampler
 from voice.engines.base import (
     ENGINE_SAMPLE_RATE,
     SpeechStarted,
@@ -17,7 +18,7 @@ from voice.engines.base import (
     TranscriptDelta,
     TurnDetection,
 )
-from voice.engines.local.audio import RECOGNIZER_RATE, StreamResampler
+from voice.engines.local.audio import RECOGNIZER_RATE
 from voice.engines.local.stt import Recognizer
 from voice.engines.local.vad import TurnDetector
 
@@ -42,7 +43,7 @@ class Listener:
 
     def __init__(self, recognizer: Recognizer, turn_detection: TurnDetection | None) -> None:
         self.recognizer = recognizer
-        self._resampler = StreamResampler(ENGINE_SAMPLE_RATE, RECOGNIZER_RATE)
+        self._resampler = Resampler(ENGINE_SAMPLE_RATE, RECOGNIZER_RATE)
         self._detector = TurnDetector(turn_detection) if turn_detection else None
         self._pending = b""  # 16 kHz audio short of a whole VAD frame
         self._since_partial_ms = 0

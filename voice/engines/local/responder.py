@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voice.engines.local import replies
-from voice.engines.local.intents import NAVIGATE, SEARCH, SITE_INFO, SITE_TOOLS, understand
+from voice.engines.local.intents import INTENT_TOOL_NAMES, NAVIGATE, SEARCH, SITE_INFO, understand
 from voice.engines.local.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Responder:
         """What to do about ``text``: reply at once, or call a tool first."""
         intent = understand(text, self.hints, self.tools)
         logger.debug("intent %s %s", intent.kind, intent.tool)
-        offered = {tool.name for tool in self.tools} or set(SITE_TOOLS)
+        offered = {tool.name for tool in self.tools} or set(INTENT_TOOL_NAMES)
         if intent.kind == "tool" and intent.tool in offered:
             return Plan(tool=intent.tool, arguments=intent.arguments)
         if intent.kind == "follow_up":
@@ -94,7 +94,7 @@ class Responder:
 
     def _abilities(self) -> str:
         abilities = ["search this site", "open a page for you", "tell you about the site"]
-        setters = [t for t in self.tools if t.name not in SITE_TOOLS and t.description]
+        setters = [t for t in self.tools if t.name not in INTENT_TOOL_NAMES and t.description]
         abilities += [t.description.rstrip(".").lower() for t in setters[:2]]
         return f"I can {', '.join(abilities[:-1])}, or {abilities[-1]}."
 

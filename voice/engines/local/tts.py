@@ -14,17 +14,17 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import espeakng_loader
+import espeakng_loader  # type: ignore[import-untyped]  # the wheel ships no type hints
 
+from voice.audio.resample import resample_pcm16
 from voice.engines.base import BYTES_PER_MS, AudioDelta, TextDelta, TextDone
-from voice.engines.local.audio import resample_pcm16
 from voice.engines.local.text import sentences
 
 logger = logging.getLogger(__name__)
 
 ESPEAK_RATE_WPM = 175  # espeak's own default speaking rate, our speed 1.0
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 450
-DEFAULT_VOICE = "en-us"
+DEFAULT_ESPEAK_VOICE = "en-us"
 AUDIO_CHUNK_MS = 60  # size of each AudioDelta
 _WORDS = re.compile(r"\S+\s*")
 
@@ -35,7 +35,8 @@ _CHARS_UTF8 = 1
 _PARAM_RATE = 1
 _PHONEMES_IPA_SEPARATED = 0x02 | (ord("_") << 8)  # IPA names, "_" between phonemes
 
-# OpenAI voice names -> espeak voices ("+variant" picks a timbre from voices/!v).
+# Every voice of voice.engines.voices.VOICES -> an espeak voice ("+variant" picks a timbre
+# from voices/!v).
 VOICE_MAP = {
     "alloy": "en-us",
     "ash": "en-us+m3",
@@ -101,11 +102,11 @@ class EspeakSynthesizer:
         if voice == self._voice:
             return
         if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            logger.warning("espeak voice %s not found, using %s", voice, DEFAULT_VOICE)
-            self._lib.espeak_SetVoiceByName(DEFAULT_VOICE.encode())
+            logger.warning("espeak voice %s not found, using %s", voice, DEFAULT_ESPEAK_VOICE)
+            self._lib.espeak_SetVoiceByName(DEFAULT_ESPEAK_VOICE.encode())
         self._voice = voice
 
-    def synthesize(self, text: str, voice: str = DEFAULT_VOICE, speed: float = 1.0) -> bytes:
+    def synthesize(self, text: str, voice: str = DEFAULT_ESPEAK_VOICE, speed: float = 1.0) -> bytes:
         """Speak ``text``; returns PCM16 mono at ``ENGINE_SAMPLE_RATE``."""
         data = text.encode()
         with self._lock:
@@ -121,7 +122,7 @@ class EspeakSynthesizer:
             logger.warning("espeak could not speak %d characters (error %d)", len(text), error)
         return resample_pcm16(native, self.native_rate)
 
-    def phonemes(self, word: str, voice: str = DEFAULT_VOICE) -> list[str]:
+    def phonemes(self, word: str, voice: str = DEFAULT_ESPEAK_VOICE) -> list[str]:
         """IPA phonemes of one word as espeak would say it (our grapheme-to-phoneme step)."""
         buf = ctypes.c_char_p(word.encode())
         with self._lock:
@@ -142,7 +143,7 @@ def espeak_voice(voice: str | None) -> str:
     base = _ALIASES.get(base, base)
     if base.startswith("en") and base.replace("-", "").isalnum():
         return f"{base}+{variant}" if variant.isalnum() else base
-    return DEFAULT_VOICE
+    return DEFAULT_ESPEAK_VOICE
 
 
 _shared: EspeakSynthesizer | None = None
@@ -162,7 +163,7 @@ async def spoken_reply(
     response_id: str,
     reply: str,
     synthesizer: EspeakSynthesizer,
-    voice: str = DEFAULT_VOICE,
+    voice: str = DEFAULT_ESPEAK_VOICE,
     speed: float = 1.0,
 ) -> AsyncIterator[TextDelta | TextDone | AudioDelta]:
     """The reply's text word by word, then its speech sentence by sentence: the first audio

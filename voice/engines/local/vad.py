@@ -49,7 +49,7 @@ class TurnDetector:
         samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
         if float(np.sqrt(np.mean(samples * samples))) < MIN_RMS:
             return False
-        return self._vad.is_speech(frame, self.sample_rate)
+        return bool(self._vad.is_speech(frame, self.sample_rate))
 
     def push(self, frame: bytes) -> str | None:
         """Take one frame; returns "start", "stop" or None."""

@@ -195,7 +195,8 @@ class OpenAIPipelineEngine:
         """Stream the reply (running tools as the model asks); return its text and usage."""
         messages = [self._system_message(), *self.history, {"role": "user", "content": user_text}]
         splitter = SentenceSplitter()
-        reply, usage = "", {}
+        reply = ""
+        usage: dict[str, Any] = {}
         for _ in range(MAX_TOOL_ROUNDS):
             text, calls, round_usage = await self._chat_round(
                 response_id, messages, splitter, speech
@@ -248,7 +249,9 @@ class OpenAIPipelineEngine:
             stream_options={"include_usage": True},
             extra_body=body,
         )
-        text, calls, usage = "", {}, {}
+        text = ""
+        calls: dict[int, dict[str, Any]] = {}
+        usage: dict[str, Any] = {}
         async for chunk in stream:
             if chunk.usage is not None:
                 usage = {

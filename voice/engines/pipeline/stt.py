@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import math
 import wave
 from collections.abc import Callable
@@ -21,10 +20,8 @@ import av
 import numpy as np
 from openai import AsyncOpenAI
 
-from voice.audio.codecs import pcm_frame
+from voice.audio.resample import pcm_frame
 from voice.engines.base import BYTES_PER_MS, ENGINE_SAMPLE_RATE
-
-logger = logging.getLogger(__name__)
 
 SILENCE_RMS = 120  # below this a segment is silence and is not uploaded
 WINDOW_BYTES = 20 * BYTES_PER_MS  # 20 ms analysis windows

@@ -9,13 +9,10 @@ for the event loop. Audio is delivered strictly in sentence order, as it arrives
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import AsyncIterator
 
 from openai import AsyncOpenAI
-
-logger = logging.getLogger(__name__)
 
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+")
 MIN_SENTENCE_CHARS = 12  # "Dr. Smith" and "Hi." do not make a sentence on their own

@@ -1,5 +1,6 @@
-"""GA Realtime wire details: client events built from a ``SessionConfig`` (session.update,
-history items) and the tables that sort server events.
+"""GA Realtime wire details: the session built from a ``SessionConfig`` (for our own socket's
+``session.update`` and for the ephemeral key of a browser's WebRTC call), client events, and
+the tables that sort server events.
 
 Shapes follow reference/openai-wire.md sections 2.1, 3 and 4 (GA only: nested ``audio``
 config, ``session.type`` always present, no beta field names).
@@ -12,15 +13,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from voice.engines.base import ENGINE_SAMPLE_RATE, SessionConfig, TurnDetection
+from voice.engines.voices import DEFAULT_VOICE, REALTIME_VOICES
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"
-DEFAULT_VOICE = "alloy"
-# The Realtime voices; the TTS-only ones (fable, onyx, nova) would reject the whole update.
-REALTIME_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
-)
 # Realtime accepts 0.25..1.5 (TTS goes to 4.0); out of range rejects the whole update.
 MIN_SPEED, MAX_SPEED = 0.25, 1.5
 PCM_FORMAT = {"type": "audio/pcm", "rate": ENGINE_SAMPLE_RATE}
@@ -59,43 +56,69 @@ def session_update(
     config: SessionConfig, *, transcribe_model: str, include_voice: bool = True
 ) -> dict[str, Any]:
     """A full ``session.update``; ``include_voice=False`` once assistant audio went out."""
-    transcription: dict[str, Any] = {"model": transcribe_model}
-    if config.language:
-        transcription["language"] = config.language
-    output: dict[str, Any] = {"format": dict(PCM_FORMAT)}
-    if include_voice:
-        output["voice"] = realtime_voice(config.voice)
-    output["speed"] = min(max(config.speed, MIN_SPEED), MAX_SPEED)
-    session = {
-        "type": "realtime",
-        "instructions": config.instructions,
-        "output_modalities": ["audio"],
-        "audio": {
-            "input": {
-                "format": dict(PCM_FORMAT),
-                "transcription": transcription,
-                "turn_detection": turn_detection(config.turn_detection),
-            },
-            "output": output,
-        },
-        "tools": [tool.as_openai_function() for tool in config.tools],
-        "tool_choice": "auto",
-    }
+    session = realtime_session(
+        config, transcribe_model=transcribe_model, include_voice=include_voice
+    )
     return {"type": "session.update", "session": session}
 
 
-def turn_detection(settings: TurnDetection | None) -> dict[str, Any] | None:
-    """Server VAD that answers and interrupts by itself; None is push-to-talk."""
-    if settings is None:
-        return None
+def realtime_session(
+    config: SessionConfig,
+    *,
+    transcribe_model: str,
+    include_voice: bool = True,
+    call_model: str | None = None,
+) -> dict[str, Any]:
+    """The GA ``session`` object for ``config`` (no transcription without ``transcribe_model``).
+
+    With ``call_model`` it is the session of a browser's own WebRTC call: the model is named,
+    WebRTC negotiates the codec, and the service's defaults stand for what our socket spells
+    out (PCM formats, speed, audio-only output, tool choice, a VAD that answers and interrupts).
+    """
+    audio_input: dict[str, Any] = {}
+    if transcribe_model:
+        audio_input["transcription"] = {"model": transcribe_model}
+        if config.language:
+            audio_input["transcription"]["language"] = config.language
+    output: dict[str, Any] = {}
+    if include_voice:
+        output["voice"] = realtime_voice(config.voice)
+    session: dict[str, Any] = {
+        "type": "realtime",
+        "instructions": config.instructions,
+        "audio": {"input": audio_input, "output": output},
+        "tools": [tool.as_openai_function() for tool in config.tools],
+    }
+    if call_model is not None:
+        audio_input["turn_detection"] = turn_detection(config.turn_detection, explicit=False)
+        return {**session, "model": call_model}
+    audio_input["format"] = dict(PCM_FORMAT)
+    audio_input["turn_detection"] = turn_detection(config.turn_detection)
+    output["format"] = dict(PCM_FORMAT)
+    output["speed"] = min(max(config.speed, MIN_SPEED), MAX_SPEED)
+    return {**session, "output_modalities": ["audio"], "tool_choice": "auto"}
+
+
+def vad(settings: TurnDetection) -> dict[str, Any]:
+    """Server VAD with ``settings``, as the session of a WebRTC call and its browser know it."""
     return {
         "type": "server_vad",
         "threshold": settings.threshold,
         "prefix_padding_ms": settings.prefix_padding_ms,
         "silence_duration_ms": settings.silence_duration_ms,
-        "create_response": True,
-        "interrupt_response": True,
     }
+
+
+def turn_detection(
+    settings: TurnDetection | None, *, explicit: bool = True
+) -> dict[str, Any] | None:
+    """Server VAD that answers and interrupts by itself (``explicit``: says so); None is
+    push-to-talk."""
+    if settings is None:
+        return None
+    if not explicit:
+        return vad(settings)
+    return {**vad(settings), "create_response": True, "interrupt_response": True}
 
 
 def realtime_voice(voice: str) -> str:

@@ -1,20 +1,30 @@
-"""Bookkeeping of the ``openai-realtime`` engine: responses as the session sees them, the
-replayable conversation log, and the reconnect policy."""
+"""Bookkeeping of the ``openai-realtime`` engine: responses as the session sees them, what a
+server event means (``Translation``), the replayable conversation log, and which connection
+failures are worth a reconnect."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from voice.engines.base import BYTES_PER_MS
+from voice.engines.base import BYTES_PER_MS, EngineEvent
 
 # Close codes worth reconnecting after (the SDK's own list); 4000 / 1008 / 1000 are final.
 RECOVERABLE_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
 HISTORY_ENTRIES = 40  # user/assistant texts replayed into a fresh upstream session
+
+
+@dataclass
+class Translation:
+    """What one input means: engine events to emit and client events to send, each in order."""
+
+    events: list[EngineEvent] = field(default_factory=list)
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    # The service confirmed the input buffer (``committed``): its audio needs no replay.
+    committed: bool = False
 
 
 @dataclass
@@ -118,19 +128,6 @@ class ConversationLog:
         if len(self._entries) > 2 * self.limit:
             del self._entries[: len(self._entries) - self.limit]
         return entry
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Reconnect budget: exponential backoff with jitter, as the SDK's own reconnect."""
-
-    attempts: int = 5
-    initial_s: float = 0.5
-    max_s: float = 8.0
-    stable_after_s: float = 10.0  # a connection that lived this long resets the budget
-
-    def delay(self, attempt: int) -> float:
-        return min(self.initial_s * 2 ** (attempt - 1), self.max_s) * random.uniform(0.75, 1.0)
 
 
 def connect_failure(exc: BaseException) -> tuple[bool, str]:
