@@ -24,8 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voice.audio.resample import Resampler as StreamResampler  # noqa: E402
-from voice.audio.resample import resample_pcm16  # noqa: E402
+from voice.audio.resample import (
+    Resampler,  # noqa: E402
+    resample_pcm16,  # noqa: E402
+)
 from voice.engines.base import (  # noqa: E402
     AudioDelta,
     ResponseDone,
@@ -37,8 +39,11 @@ from voice.engines.base import (  # noqa: E402
 )
 from voice.engines.local.audio import RECOGNIZER_RATE, silence  # noqa: E402
 from voice.engines.local.engine import LocalEngine  # noqa: E402
-from voice.engines.local.intents import INTENT_TOOL_NAMES as SITE_TOOLS  # noqa: E402
-from voice.engines.local.intents import example_sentences, understand  # noqa: E402
+from voice.engines.local.intents import (  # noqa: E402
+    INTENT_TOOL_NAMES,  # noqa: E402
+    example_sentences,
+    understand,
+)
 from voice.engines.local.stt import GENERAL, SITE, Recognizer  # noqa: E402
 from voice.engines.local.text import normalize  # noqa: E402
 from voice.engines.local.tts import get_synthesizer  # noqa: E402
@@ -52,7 +57,7 @@ SETTER = ToolSpec(
     "Switch the color theme between light and dark mode",
     {"type": "object", "properties": {"mode": {"enum": ["light", "dark"]}}},
 )
-TOOLS = (*(ToolSpec(n, "", {}) for n in SITE_TOOLS), SETTER)
+TOOLS = (*(ToolSpec(n, "", {}) for n in INTENT_TOOL_NAMES), SETTER)
 UTTERANCES = (
     "take me to the pricing page", "search for webhook documentation", "what can you do",
     "tell me about the enterprise plan", "how much does the team plan cost per month",
@@ -115,7 +120,7 @@ def make_samples() -> tuple[list[tuple[str, str, bytes]], float, float]:
 
 def recognise(recognizer: Recognizer, pcm: bytes) -> tuple[str, float]:
     """Transcript and decoding seconds, fed in 100 ms pieces as the engine would."""
-    resampler = StreamResampler(24000, RECOGNIZER_RATE)
+    resampler = Resampler(24000, RECOGNIZER_RATE)
     audio = resampler.feed(pcm) + resampler.flush()
     started = time.perf_counter()
     recognizer.start()

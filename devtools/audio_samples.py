@@ -7,7 +7,7 @@ import io
 import av
 import numpy as np
 
-from voice.audio.codecs import pcm_frame
+from voice.audio.resample import pcm_frame
 
 
 def tone(seconds: float, rate: int = 24000, freq: float = 440.0, amplitude: int = 8000) -> bytes:

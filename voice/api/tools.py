@@ -8,7 +8,6 @@ state setters are not run here: they stay in the browser.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,9 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voice.session import site_tools
-
-Arguments = dict[str, Any]
-Result = dict[str, Any]
 
 
 class SearchSiteArguments(serializers.Serializer[Any]):
@@ -36,27 +32,11 @@ class SiteInfoArguments(serializers.Serializer[Any]):
     topic = serializers.CharField(required=False, allow_blank=True)
 
 
-def search(args: Arguments) -> Result:
-    return {"results": site_tools.search_site(args["query"])}
-
-
-def navigate(args: Arguments) -> Result:
-    """The page meant; the browser takes the user there when ``ok``."""
-    page = site_tools.find_page(args["page"], args.get("path") or None)
-    if page is None:
-        return {"ok": False, "error": f"no page called {args['page']!r}"}
-    return {"ok": True, "page": page.title, "path": page.path}
-
-
-def site_info(args: Arguments) -> Result:
-    return site_tools.get_site_info(args.get("topic") or None)
-
-
-# Each site tool's arguments and what runs it; the results are those a socket session's model gets.
-TOOLS: dict[str, tuple[type[serializers.Serializer[Any]], Callable[[Arguments], Result]]] = {
-    "search_site": (SearchSiteArguments, search),
-    "navigate_to_page": (NavigateArguments, navigate),
-    "get_site_info": (SiteInfoArguments, site_info),
+# The arguments each site tool takes; they run as in a socket session (``run_site_tool``).
+ARGUMENTS: dict[str, type[serializers.Serializer[Any]]] = {
+    "search_site": SearchSiteArguments,
+    "navigate_to_page": NavigateArguments,
+    "get_site_info": SiteInfoArguments,
 }
 
 
@@ -73,9 +53,10 @@ class SiteToolView(APIView):
         },
     )
     def post(self, request: Request, name: str) -> Response:
-        if name not in TOOLS:
+        if name not in ARGUMENTS:
             return Response({"detail": f"No site tool called {name!r}."}, status=404)
-        arguments, run = TOOLS[name]
-        serializer = arguments(data=request.data)
+        serializer = ARGUMENTS[name](data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(run(serializer.validated_data))
+        result = site_tools.run_site_tool(name, serializer.validated_data)
+        assert result is not None  # every name in ARGUMENTS is a site tool
+        return Response(result.output)

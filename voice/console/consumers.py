@@ -17,7 +17,7 @@ from voice.transports.codes import CLOSE_FORBIDDEN
 logger = logging.getLogger(__name__)
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # Channels is untyped
+class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     """One console viewer: a snapshot on connect, then a row per ``voice.session_changed``.
 
     The viewer never polls; each announced change costs one query per viewer.

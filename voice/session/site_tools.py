@@ -139,6 +139,30 @@ def get_site_info(topic: str | None = None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class SiteToolResult:
+    """A site tool's output for the model, and the page to take the user to, if any."""
+
+    output: dict[str, Any]
+    page: SitePage | None = None
+
+
+def run_site_tool(name: str, args: dict[str, Any]) -> SiteToolResult | None:
+    """Run the site tool ``name`` (ORM work); None when no site tool has that name."""
+    if name == "search_site":
+        return SiteToolResult({"results": search_site(str(args.get("query", "")))})
+    if name == "get_site_info":
+        topic = args.get("topic")
+        return SiteToolResult(get_site_info(str(topic) if topic else None))
+    if name == "navigate_to_page":
+        wanted, path = str(args.get("page", "")), args.get("path")
+        page = find_page(wanted, str(path) if path else None)
+        if page is None:
+            return SiteToolResult({"ok": False, "error": f"no page called {wanted!r}"})
+        return SiteToolResult({"ok": True, "page": page.title, "path": page.path}, page)
+    return None
+
+
+@dataclass(frozen=True)
 class StateSetter:
     state_key: str
     setter_key: str

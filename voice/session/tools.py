@@ -46,23 +46,11 @@ class ToolRunner:
         if setter is not None:
             notice = ev.SetState(setter.state_key, setter.setter_key, args)
             return {"ok": True, "applied": f"{setter.state_key}.{setter.setter_key}"}, [notice]
-        if name == "search_site":
-            results = await database_sync_to_async(tools.search_site)(str(args.get("query", "")))
-            return {"results": results}, []
-        if name == "get_site_info":
-            topic = args.get("topic")
-            info = await database_sync_to_async(tools.get_site_info)(str(topic) if topic else None)
-            return info, []
-        if name == "navigate_to_page":
-            return await self._navigate(args)
-        logger.info("model called an unknown tool %r", name)
-        return {"error": f"unknown tool {name}"}, []
-
-    async def _navigate(self, args: dict[str, Any]) -> tuple[Any, list[ev.SessionEvent]]:
-        page_name = str(args.get("page", ""))
-        path = args.get("path")
-        page = await database_sync_to_async(tools.find_page)(page_name, str(path) if path else None)
-        if page is None:
-            return {"ok": False, "error": f"no page called {page_name!r}"}, []
-        notice = ev.Navigation(page=page.slug, path=page.path, title=page.title)
-        return {"ok": True, "page": page.title, "path": page.path}, [notice]
+        result = await database_sync_to_async(tools.run_site_tool)(name, args)
+        if result is None:
+            logger.info("model called an unknown tool %r", name)
+            return {"error": f"unknown tool {name}"}, []
+        if result.page is None:
+            return result.output, []
+        page = result.page
+        return result.output, [ev.Navigation(page=page.slug, path=page.path, title=page.title)]

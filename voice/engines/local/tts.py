@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import espeakng_loader  # type: ignore[import-untyped]  # the wheel ships no type hints
+import espeakng_loader
 
 from voice.audio.resample import resample_pcm16
 from voice.engines.base import BYTES_PER_MS, AudioDelta, TextDelta, TextDone
