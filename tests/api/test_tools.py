@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import token_for
-from voice.api.tools import TOOLS
+from voice.api.tools import ARGUMENTS
 from voice.models import SitePage
 from voice.session.site_tools import SITE_TOOLS
 
@@ -29,7 +29,7 @@ def call(client: Client, name: str, body: Any, token: str | None) -> Any:
 
 
 def test_every_site_tool_offered_to_the_model_can_be_run_here() -> None:
-    assert set(TOOLS) == {tool.name for tool in SITE_TOOLS}
+    assert set(ARGUMENTS) == {tool.name for tool in SITE_TOOLS}
 
 
 def test_search_answers_what_the_servers_search_finds(
