@@ -20,7 +20,7 @@ from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from voice.engines.base import EngineEvent, EngineFailure, SessionConfig, TranscriptFinal
 from voice.engines.realtime import config as wire
 from voice.engines.realtime.link import RealtimeLink, UpstreamLostError
-from voice.engines.realtime.state import RECOVERABLE_CLOSE_CODES, Translation, Turn
+from voice.engines.realtime.state import RECOVERABLE_CLOSE_CODES, Answer, Translation
 from voice.engines.realtime.translator import RealtimeTranslator
 from voice.engines.realtime.uplink import Commit, Replay, Uplink, append_event
 from voice.upstream.backoff import RetryPolicy
@@ -62,7 +62,7 @@ class OpenAIRealtimeEngine:
         self._queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
         # The answer held for a transcript, and the timer that bounds its wait.
-        self._hold: tuple[Turn, asyncio.TimerHandle] | None = None
+        self._hold: tuple[Answer, asyncio.TimerHandle] | None = None
         self._closed = False
         self._failed = False
 

@@ -22,7 +22,7 @@ from voice.engines.base import (
     ToolCall,
 )
 from voice.engines.realtime.config import STATUSES, tool_output_item
-from voice.engines.realtime.state import ConversationLog, Translation, Turn, truncation_point
+from voice.engines.realtime.state import Answer, ConversationLog, Translation, truncation_point
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ class ResponseTracker:
     def __init__(self, log: ConversationLog, session_id: str = "") -> None:
         self.log = log  # the conversation the assistant's answers are added to
         self.session_id = session_id
-        self.turn: Turn | None = None
-        self.held: Turn | None = None  # answered, waiting for the user's transcript
+        self.turn: Answer | None = None
+        self.held: Answer | None = None  # answered, waiting for the user's transcript
         self.playback: list[list[Any]] = []  # audio items of the latest response
         self.voice_locked = False  # assistant audio went out: the voice is fixed
 
@@ -92,7 +92,7 @@ class ResponseTracker:
 
     # ---- ending turns -------------------------------------------------------------------------
 
-    def finish(self, turn: Turn, status: str, out: Translation) -> None:
+    def finish(self, turn: Answer, status: str, out: Translation) -> None:
         """End a turn (TextDone when completed, then ResponseDone), or hold it for a transcript."""
         if self.turn is turn:
             self.turn = None
@@ -116,20 +116,20 @@ class ResponseTracker:
         self.playback = []
         self.voice_locked = False
 
-    def _end(self, turn: Turn, status: str, out: Translation) -> None:
+    def _end(self, turn: Answer, status: str, out: Translation) -> None:
         if status == "completed":
             out.events.append(TextDone(turn.id, turn.text, dict(turn.usage)))
             if turn.text:
                 self.log.add("assistant", turn.text)
         out.events.append(ResponseDone(turn.id, status=status, usage=dict(turn.usage)))
 
-    def _continue(self, turn: Turn, out: Translation) -> None:
+    def _continue(self, turn: Answer, out: Translation) -> None:
         """Every tool call of the round has its output: the server never answers by itself."""
         turn.continuing = True
         turn.round_calls = 0
         out.commands.append({"type": "response.create"})
 
-    def _current(self, event: dict[str, Any]) -> Turn | None:
+    def _current(self, event: dict[str, Any]) -> Answer | None:
         turn = self.turn
         response_id = event.get("response_id")
         if turn is None or (response_id and response_id != turn.upstream_id):
@@ -149,7 +149,7 @@ class ResponseTracker:
             return
         if turn is not None:  # one response at a time: the old one is over
             self.finish(turn, "cancelled", out)
-        self.turn = Turn(id=response_id, upstream_id=response_id)
+        self.turn = Answer(id=response_id, upstream_id=response_id)
         self.playback = self.turn.audio
         out.events.append(ResponseStarted(response_id))
 

@@ -28,7 +28,7 @@ class Translation:
 
 
 @dataclass
-class Turn:
+class Answer:
     """One response as the session sees it: tool rounds continue it under the same id."""
 
     id: str
