@@ -23,23 +23,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# A turn's stage timings, as a session's inline rows and the turn list show them.
+TURN_COLUMNS = (
+    "index",
+    "input_kind",
+    "started_at",
+    "voice_to_voice_ms",
+    "stt_ms",
+    "model_ms",
+    "synthesis_ms",
+    "server_ms",
+    "end_reason",
+)
+
+
 class TurnInline(admin.TabularInline):
     model = Turn
     extra = 0
     can_delete = False
-    fields = (
-        "index",
-        "input_kind",
-        "started_at",
-        "voice_to_voice_ms",
-        "stt_ms",
-        "model_ms",
-        "synthesis_ms",
-        "server_ms",
-        "end_reason",
-        "user_text",
-        "assistant_text",
-    )
+    fields = (*TURN_COLUMNS, "user_text", "assistant_text")
     readonly_fields = fields
     show_change_link = True
 
@@ -78,18 +80,7 @@ class VoiceSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(Turn)
 class TurnAdmin(ReadOnlyAdmin):
-    list_display = (
-        "session",
-        "index",
-        "input_kind",
-        "started_at",
-        "voice_to_voice_ms",
-        "stt_ms",
-        "model_ms",
-        "synthesis_ms",
-        "server_ms",
-        "end_reason",
-    )
+    list_display = ("session", *TURN_COLUMNS)
     list_filter = ("end_reason", "input_kind", "session__engine", "session__transport")
     search_fields = ("session__id", "user_text", "assistant_text", "session__user__username")
     list_select_related = ("session", "session__user")
