@@ -27,7 +27,7 @@ def fragile(settings: Any) -> None:
 def test_an_open_circuit_fails_fast_with_503(
     client: Client, fake: FakeOpenAI, alice: User, clock: FakeTime
 ) -> None:
-    fake.fail("client_secrets", 500, times=2)
+    fake.faults.fail("client_secrets", 500, times=2)
     mint(client, alice)
     mint(client, alice)
     clock.now += 10
@@ -36,14 +36,14 @@ def test_an_open_circuit_fails_fast_with_503(
 
     assert response.status_code == 503
     assert response["Retry-After"] == "20"
-    assert len(fake.requests_to(SECRETS)) == 2  # the third never went upstream
+    assert len(fake.records.requests_to(SECRETS)) == 2  # the third never went upstream
 
 
 @pytest.mark.usefixtures("fragile")
 def test_after_the_cool_down_a_successful_probe_closes_the_circuit(
     client: Client, fake: FakeOpenAI, alice: User, clock: FakeTime
 ) -> None:
-    fake.fail("client_secrets", 500, times=2)
+    fake.faults.fail("client_secrets", 500, times=2)
     mint(client, alice)
     mint(client, alice)
     clock.now += 30

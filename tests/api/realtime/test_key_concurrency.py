@@ -40,7 +40,7 @@ def test_fifty_concurrent_mints_give_exactly_ten_keys(fake: FakeOpenAI, alice: U
 
     assert Counter(statuses) == {200: 10, 429: 40}
     assert TokenGrant.objects.count() == 10
-    assert len(fake.requests_to(SECRETS)) == 10
+    assert len(fake.records.requests_to(SECRETS)) == 10
 
 
 def post_to(server: DaphneServer, token: str) -> int:

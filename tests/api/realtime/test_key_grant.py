@@ -66,7 +66,7 @@ def test_the_key_is_minted_with_the_ga_client_secrets_call(
 ) -> None:
     mint(client, alice)
 
-    [request] = fake.requests_to(SECRETS)
+    [request] = fake.records.requests_to(SECRETS)
     assert request.headers["authorization"] == f"Bearer {fake.api_key}"
     assert "openai-beta" not in request.headers
     assert request.json["expires_after"] == {"anchor": "created_at", "seconds": 60}
@@ -96,7 +96,7 @@ def test_the_client_may_choose_voice_instructions_and_model(
     body = mint(client, alice, choice).json()
 
     assert {k: body[k] for k in choice} == choice
-    session = fake.requests_to(SECRETS)[0].json["session"]
+    session = fake.records.requests_to(SECRETS)[0].json["session"]
     assert session["model"] == "gpt-realtime-mini"
     assert session["instructions"] == "Talk like a pirate."
     assert session["audio"]["output"]["voice"] == "marin"
@@ -118,4 +118,4 @@ def test_invalid_choices_get_400_and_no_key(
     response = mint(client, alice, body)
 
     assert response.status_code == 400
-    assert fake.requests_to(SECRETS) == []
+    assert fake.records.requests_to(SECRETS) == []

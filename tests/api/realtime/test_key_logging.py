@@ -20,7 +20,7 @@ def test_neither_key_appears_in_the_logs_even_at_debug(
 ) -> None:
     for name in ("", "openai", "httpx", "httpcore", "httpx2", "httpcore2", "django", "voice"):
         caplog.set_level(logging.DEBUG, logger=name)
-    fake.fail("client_secrets", 429, headers={"retry-after-ms": "1"})
+    fake.faults.fail("client_secrets", 429, headers={"retry-after-ms": "1"})
 
     key = mint(client, alice).json()["ephemeral_key"]
     settings.OPENAI_API_KEY = "sk-wrong-0123456789abcdef"

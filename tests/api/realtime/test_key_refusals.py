@@ -21,7 +21,7 @@ def test_without_a_jwt_the_answer_is_drfs_401(client: Client, fake: FakeOpenAI) 
     assert response.status_code == 401
     assert "detail" in response.json()
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert fake.requests_to(SECRETS) == []
+    assert fake.records.requests_to(SECRETS) == []
 
 
 def test_a_bad_jwt_gets_401(client: Client, fake: FakeOpenAI) -> None:
@@ -44,7 +44,7 @@ def test_the_eleventh_key_in_a_minute_gets_429_with_retry_after(
     assert response.status_code == 429
     assert response["Retry-After"] == "30"  # 29.75 s left in the window, rounded up
     assert response.json()["code"] == "rate_limited"
-    assert len(fake.requests_to(SECRETS)) == 10
+    assert len(fake.records.requests_to(SECRETS)) == 10
 
 
 def test_a_rejected_server_key_gives_502_naming_the_cause_without_the_key(
@@ -60,12 +60,12 @@ def test_a_rejected_server_key_gives_502_naming_the_cause_without_the_key(
         "code": "server_key_rejected",
     }
     assert "cdef" not in response.content.decode()
-    assert len(fake.requests_to(SECRETS)) == 1  # never retried
+    assert len(fake.records.requests_to(SECRETS)) == 1  # never retried
     assert not TokenGrant.objects.exists()
 
 
 def test_a_forbidden_server_key_gives_502(client: Client, fake: FakeOpenAI, alice: User) -> None:
-    fake.fail("client_secrets", 403)
+    fake.faults.fail("client_secrets", 403)
 
     response = mint(client, alice)
 
@@ -83,16 +83,16 @@ def test_a_missing_server_key_gives_502_without_calling_upstream(
     assert response.status_code == 502
     assert response.json()["code"] == "server_key_missing"
     assert "OPENAI_API_KEY" in response.json()["detail"]
-    assert fake.requests == []
+    assert fake.records.requests == []
 
 
 def test_an_upstream_refusal_of_the_request_gives_502(
     client: Client, fake: FakeOpenAI, alice: User
 ) -> None:
-    fake.fail("client_secrets", 400)
+    fake.faults.fail("client_secrets", 400)
 
     response = mint(client, alice)
 
     assert response.status_code == 502
     assert response.json()["code"] == "upstream_rejected"
-    assert len(fake.requests_to(SECRETS)) == 1
+    assert len(fake.records.requests_to(SECRETS)) == 1

@@ -84,7 +84,7 @@ async def test_a_reconnect_with_its_session_id_resumes_the_conversation(
     other = await stranger.receive()
 
     assert resumed["sessionId"] == session_id
-    chat = pipeline.requests_to("chat/completions")[-1].json["messages"]
+    chat = pipeline.records.requests_to("chat/completions")[-1].json["messages"]
     assert {"role": "user", "content": "my name is Alice"} in chat
     assert other["sessionId"] != session_id  # someone else's session is never resumed
     turns = [t async for t in Turn.objects.filter(session_id=session_id).order_by("index")]

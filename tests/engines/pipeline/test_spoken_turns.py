@@ -56,7 +56,7 @@ async def test_a_spoken_webm_turn_gets_mp3_it_can_decode(
     assert_turn_order(messages)
     assert all(m["format"] == "mp3" for m in messages if m["type"] == "audio_chunk")
     assert decode_file(b"".join(audio_bytes(messages))) > 0.5
-    uploads = [r for r in pipeline.requests if r.endpoint == "audio/transcriptions"]
+    uploads = [r for r in pipeline.records.requests if r.endpoint == "audio/transcriptions"]
     assert 1.9 < sum(r.audio_seconds for r in uploads) < 2.2
 
 
@@ -83,7 +83,7 @@ async def test_partial_transcripts_never_reupload_audio(
 
     partials = [m for m in messages if m["type"] == "transcription_partial"]
     final = next(m for m in messages if m["type"] == "transcription_final")
-    uploads = [r for r in pipeline.requests if r.endpoint == "audio/transcriptions"]
+    uploads = [r for r in pipeline.records.requests if r.endpoint == "audio/transcriptions"]
     assert partials and all(0 <= m["confidence"] <= 1 for m in partials)
     assert len(uploads) >= 4
     assert 4.4 < sum(r.audio_seconds for r in uploads) < 4.7  # each second uploaded once

@@ -21,7 +21,7 @@ async def test_a_typed_turn_is_answered_like_speech(client: JsonVoiceClient, pip
     assert kinds[0] == "response_start"
     assert "transcription_final" not in kinds
     assert kinds.index("response_complete") > kinds.index("response_chunk")
-    chat = [r for r in pipeline.requests if r.endpoint == "chat/completions"][-1]
+    chat = [r for r in pipeline.records.requests if r.endpoint == "chat/completions"][-1]
     assert chat.json["messages"][-1] == {"role": "user", "content": "hello"}
     assert chat.json["stream"] is True
 
@@ -36,7 +36,7 @@ async def test_first_audio_of_a_long_reply_arrives_before_response_complete(
     kinds = types(await client.receive_until("audio_complete"))
 
     assert kinds.index("audio_chunk") < kinds.index("response_complete")
-    speech = [r for r in pipeline.requests if r.endpoint == "audio/speech"]
+    speech = [r for r in pipeline.records.requests if r.endpoint == "audio/speech"]
     assert [r.json["input"] for r in speech] == [
         "We open at nine.",
         "We close at five.",
@@ -70,7 +70,7 @@ async def test_state_setters_are_offered_as_tools_and_reach_the_client(
         "setterKey": "setTheme",
         "args": {"mode": "dark"},
     }
-    chats = [r for r in pipeline.requests if r.endpoint == "chat/completions"]
+    chats = [r for r in pipeline.records.requests if r.endpoint == "chat/completions"]
     assert chats[0].json["tools"][-1]["function"]["name"] == "set_theme__setTheme"
     assert '"page": "home"' in chats[0].json["messages"][0]["content"]
     tool_message = chats[1].json["messages"][-1]

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_an_upstream_failure_is_reported_and_the_next_turn_works(
     client: JsonVoiceClient, pipeline: Any
 ) -> None:
-    pipeline.fail("chat", 500, times=2)  # the first attempt and its one retry
+    pipeline.faults.fail("chat", 500, times=2)  # the first attempt and its one retry
 
     await client.send({"type": "text", "text": "hello"})
     failed = await client.receive_until("audio_complete")
@@ -33,11 +33,11 @@ async def test_an_upstream_failure_is_reported_and_the_next_turn_works(
 @pytest.mark.parametrize(
     "fault",
     [
-        lambda fake: fake.fail("transcriptions", 500, times=2),
-        lambda fake: fake.cut_stream("transcriptions"),
-        lambda fake: fake.sse_error("chat"),
-        lambda fake: fake.cut_stream("chat"),
-        lambda fake: fake.fail("speech", 429, times=9, headers={"retry-after-ms": "10"}),
+        lambda fake: fake.faults.fail("transcriptions", 500, times=2),
+        lambda fake: fake.faults.cut_stream("transcriptions"),
+        lambda fake: fake.faults.sse_error("chat"),
+        lambda fake: fake.faults.cut_stream("chat"),
+        lambda fake: fake.faults.fail("speech", 429, times=9, headers={"retry-after-ms": "10"}),
     ],
     ids=["stt-500", "stt-cut", "chat-sse-error", "chat-cut", "tts-429"],
 )
