@@ -1,7 +1,7 @@
 """The ``openai-realtime`` engine, driven through the real SDK against the fake OpenAI server.
 
-Turns and configuration here; tools and barge-in in ``test_engine_barge_in.py``; drops, limits
-and odd events in ``test_engine_faults.py``.
+Turns and configuration here; tools and barge-in in ``test_engine_barge_in.py``; drops and
+reconnects in ``test_engine_faults.py``; service errors and odd events in ``test_engine_errors.py``.
 """
 
 from __future__ import annotations
