@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
+from devtools.fake_openai.openai_server import FakeOpenAI
 from tests.conftest import token_for
 from tests.transports.json_socket.client import JsonVoiceClient
 
 
 @pytest.fixture(autouse=True)
-def pipeline(settings: Any, fake_openai: Any) -> Any:
+def pipeline(settings: Any, fake_openai: FakeOpenAI) -> FakeOpenAI:
     settings.VOICE_ENGINE = "openai-pipeline"
     settings.OPENAI_MAX_RETRIES = 1
     fake_openai.config.transcript = "what are your opening hours"
@@ -21,7 +23,7 @@ def pipeline(settings: Any, fake_openai: Any) -> Any:
 
 
 @pytest.fixture
-async def client(alice: User) -> JsonVoiceClient:
+async def client(alice: User) -> AsyncIterator[JsonVoiceClient]:
     client = JsonVoiceClient(token=token_for(alice))
     await client.connect()
     assert (await client.receive())["type"] == "connected"
