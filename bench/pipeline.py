@@ -125,7 +125,7 @@ def upstream_bytes_per_second(turns: int) -> tuple[float, float]:
     with FakeOpenAI() as fake, BenchServer(**engine_env(fake)) as server:
         fake.config.transcript = TRANSCRIPT
         asyncio.run(ours(server, turns))
-        uploads = fake.requests_to("audio/transcriptions")
+        uploads = fake.records.requests_to("audio/transcriptions")
     sent = sum(len(r.form["file"].data) for r in uploads)
     speech_seconds = sum(r.audio_seconds or 0 for r in uploads)
     spoken = (turns + 1) * UTTERANCE_SECONDS
@@ -151,7 +151,7 @@ def hops(turns: int) -> dict[str, float]:
             setattr(fake.config, name, value)
         fake.config.transcript, fake.config.reply = TRANSCRIPT, REPLY
         marks = asyncio.run(ours(server, turns))
-        requests = fake.requests
+        requests = fake.records.requests
     rows = [turn_hops(stopped, first, requests) for stopped, first in marks]
     return {name: statistics.median(row[name] for row in rows) * 1000 for name in rows[0]}
 

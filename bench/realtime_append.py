@@ -77,7 +77,7 @@ async def one_run(fake: FakeOpenAI, append_ms: int, lead_ms: int) -> dict[str, f
     await asyncio.wait_for(watcher, 10)
     await engine.close()
 
-    appends = [e for e in fake.ws_events if e.type == "input_audio_buffer.append"]
+    appends = [e for e in fake.records.ws_events if e.type == "input_audio_buffer.append"]
     waits: list[float] = []
     received = 0
     for append in appends:

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     fake = FakeOpenAI(
         host=args.host, port=args.port, api_key=args.api_key, config=_config_from(args)
     )
-    fake.recording = not args.no_record
+    fake.records.recording = not args.no_record
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     fake.start()

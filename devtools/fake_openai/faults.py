@@ -220,7 +220,8 @@ class FaultScript:
         failure = self._take(self._transcription_failures, lambda f: True)
         return failure.error if failure else None
 
-    def reset_faults(self) -> None:
+    def clear(self) -> None:
+        """Forget everything queued."""
         with self._fault_lock:
             self._http.clear()
             self._stream.clear()

@@ -7,9 +7,9 @@ event loop, so sync tests, async tests on any loop and subprocesses can all use 
 
     with FakeOpenAI() as fake:
         fake.config.reply = "Hi."
-        fake.fail("chat", 429, times=2, headers={"retry-after": "0.3"})
+        fake.faults.fail("chat", 429, times=2, headers={"retry-after": "0.3"})
         ...
-        assert [r.status for r in fake.requests_to("chat/completions")] == [429, 429, 200]
+        assert [r.status for r in fake.records.requests_to("chat/completions")] == [429, 429, 200]
 
 Run it alone with `python -m devtools.fake_openai --port 8765`.
 """
@@ -49,8 +49,8 @@ EPHEMERAL_KEY_ENDPOINTS = {"realtime", "calls", "call_action"}
 Route = Callable[[web.Request, RecordedRequest], Awaitable[web.StreamResponse]]
 
 
-class FakeOpenAI(FaultScript, Recorder):
-    """The fake server. Configure through `config` and the fault methods; assert on records."""
+class FakeOpenAI:
+    """The fake server. Configure through `config` and `faults`; assert on `records`."""
 
     def __init__(
         self,
@@ -60,8 +60,8 @@ class FakeOpenAI(FaultScript, Recorder):
         api_key: str = "sk-test",
         config: FakeConfig | None = None,
     ) -> None:
-        FaultScript.__init__(self)
-        Recorder.__init__(self)
+        self.faults = FaultScript()  # queued by tests, taken by the handlers
+        self.records = Recorder()  # appended by the handlers, read by tests
         self.host, self.port = host, port
         self.config = config or FakeConfig()
         self.keys = KeyStore(api_key)
@@ -165,8 +165,8 @@ class FakeOpenAI(FaultScript, Recorder):
 
     def clear(self) -> None:
         """Forget recordings and pending faults (configuration stays)."""
-        self.reset_records()
-        self.reset_faults()
+        self.records.clear()
+        self.faults.clear()
 
     def conversation(self, connection: int = -1) -> list[dict[str, Any]]:
         """A copy of the conversation items of a Realtime socket (default: the latest)."""
@@ -180,7 +180,7 @@ class FakeOpenAI(FaultScript, Recorder):
 
     async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
         """Wait (without blocking the caller's loop) until `predicate()` holds after a record."""
-        if not await asyncio.to_thread(self.wait_until, predicate, within):
+        if not await asyncio.to_thread(self.records.wait_until, predicate, within):
             raise TimeoutError(f"condition not met within {within}s")
 
     # --- the app -----------------------------------------------------------------------------
@@ -212,7 +212,7 @@ class FakeOpenAI(FaultScript, Recorder):
     ) -> web.StreamResponse:
         """Record every request, then check the key and scripted faults before the handler."""
         record = await read_request(request)
-        self.record_request(record)
+        self.records.record_request(record)
         request[RECORD_KEY] = record
         try:
             response = await self._guard(request) or await handler(request)
@@ -237,7 +237,7 @@ class FakeOpenAI(FaultScript, Recorder):
         if not auth.ok:
             return json_error(401, auth.message, code="invalid_api_key")
         request[AUTH_KEY] = auth
-        fault = self.take_http_fault(name)
+        fault = self.faults.take_http_fault(name)
         if fault is None:
             return None
         logger.info("scripted %d for %s", fault.status, request.path)

@@ -156,7 +156,8 @@ class Recorder:
         with self._changed:
             return self._changed.wait_for(predicate, timeout)
 
-    def reset_records(self) -> None:
+    def clear(self) -> None:
+        """Forget everything recorded."""
         with self._changed:
             self._requests.clear()
             self._ws_events.clear()

@@ -83,7 +83,7 @@ class Transcriptions:
     async def _stream(
         self, request: web.Request, text: str, usage: dict[str, Any], logprobs: bool
     ) -> web.StreamResponse:
-        stream = FaultyStream(request, self.fake.take_stream_fault("transcriptions"))
+        stream = FaultyStream(request, self.fake.faults.take_stream_fault("transcriptions"))
         await stream.start("text/event-stream")
         try:
             for i, piece in enumerate(split_words(text)):
@@ -122,7 +122,7 @@ class Speech:
             text, config.tts_ms_per_char, config.tts_max_seconds, float(body.get("speed") or 1.0)
         )
         data = await asyncio.to_thread(encode_audio, synth_speech(text, seconds), fmt)
-        fault = self.fake.take_stream_fault("speech")
+        fault = self.fake.faults.take_stream_fault("speech")
         if fault and fault.kind == "truncate":
             data = data[: int(len(data) * fault.fraction)]
         sse = body.get("stream_format") == "sse"

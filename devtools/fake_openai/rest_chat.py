@@ -55,7 +55,7 @@ class ChatCompletions:
         self, request: web.Request, chunk: _Chunker, include_usage: bool
     ) -> web.StreamResponse:
         config = self.fake.config
-        stream = FaultyStream(request, self.fake.take_stream_fault("chat"))
+        stream = FaultyStream(request, self.fake.faults.take_stream_fault("chat"))
         await stream.start("text/event-stream")
         try:
             await wait_from_arrival(request, config.chat_first_token_ms)

@@ -146,7 +146,7 @@ class RealtimeConnection:
         async with self._send_lock:
             await self._send(wire)
             self._sent_counts[ga_type] += 1
-            fault = self.fake.take_ws_fault(ga_type, self._sent_counts[ga_type])
+            fault = self.fake.faults.take_ws_fault(ga_type, self._sent_counts[ga_type])
             if fault:
                 await self._apply_fault(fault)
 
@@ -159,7 +159,7 @@ class RealtimeConnection:
         except (ConnectionError, RuntimeError) as exc:
             self.closed = True
             raise ConnectionGoneError from exc
-        self.fake.record_ws_sent(self.index, event)
+        self.fake.records.record_ws_sent(self.index, event)
 
     def _wire_name(self, ga_type: str) -> str:
         if self._beta_left and ga_type in BETA_NAMES:
@@ -196,10 +196,10 @@ class RealtimeConnection:
         try:
             event = json.loads(raw)
         except ValueError:
-            self.fake.record_ws_event(self.index, {"_unparsed": raw})
+            self.fake.records.record_ws_event(self.index, {"_unparsed": raw})
             await self._reject(EventError("The event is not valid JSON.", "invalid_json"), None)
             return
-        self.fake.record_ws_event(self.index, event)
+        self.fake.records.record_ws_event(self.index, event)
         event_id = event.get("event_id") if isinstance(event, dict) else None
         try:
             if not isinstance(event, dict) or "type" not in event:

@@ -169,7 +169,7 @@ class InputAudio:
         conn = self.conn
         await asyncio.sleep(conn.fake.config.rt_transcription_delay_ms / 1000)
         ids = {"item_id": item_id, "content_index": 0}
-        failure = conn.fake.take_transcription_failure()
+        failure = conn.fake.faults.take_transcription_failure()
         if failure is not None:
             failed = "conversation.item.input_audio_transcription.failed"
             await conn.emit({"type": failed, **ids, "error": failure})

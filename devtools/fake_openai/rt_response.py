@@ -67,7 +67,7 @@ class ResponseRun:
             await self.conn.emit(
                 {"type": "response.created", "response": self._object("in_progress")}
             )
-            failure = self.conn.fake.take_response_failure()
+            failure = self.conn.fake.faults.take_response_failure()
             if failure is not None:
                 await self._done("failed", {"type": "failed", "error": failure})
                 return

@@ -52,7 +52,7 @@ def test_the_page_reconnects_after_a_server_restart_and_the_conversation_goes_on
     assert page.get_by_role("alert").is_hidden()
     if transport == "api-voice-ws":
         # The new session was told what had been said (config.context.conversation).
-        chat = fake_openai.requests_to("chat/completions")[0]
+        chat = fake_openai.records.requests_to("chat/completions")[0]
         assert "what can you do" in chat.json["messages"][0]["content"]
 
 

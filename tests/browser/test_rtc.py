@@ -49,8 +49,8 @@ def test_the_page_offers_sdp_to_rtc_url_with_the_ephemeral_key(
     page.get_by_role("button", name="Start conversation").click()
 
     wait_until(page, "state.connection === 'negotiated'")
-    secret = fake_openai.requests_to("realtime/client_secrets")[0]
-    offer = fake_openai.requests_to("realtime/calls")[0]
+    secret = fake_openai.records.requests_to("realtime/client_secrets")[0]
+    offer = fake_openai.records.requests_to("realtime/calls")[0]
     key = fake_openai.keys.check(offer.headers["authorization"], allow_ephemeral=True)
     assert key.ok and key.secret is not None  # an ephemeral key, not the server's own
     assert offer.headers["authorization"] != f"Bearer {fake_openai.api_key}"

@@ -157,7 +157,7 @@ async def test_barge_in_cancels_the_response_and_truncate_checks_produced_audio(
 async def test_abrupt_drop_is_a_close_without_a_frame(
     fake: FakeOpenAI, client: AsyncOpenAI
 ) -> None:
-    fake.ws_drop(after="session.created")
+    fake.faults.ws_drop(after="session.created")
 
     async with client.realtime.connect(model="gpt-realtime") as conn:
         created = await conn.recv()
@@ -172,7 +172,7 @@ async def test_abrupt_drop_is_a_close_without_a_frame(
 async def test_scripted_close_1012_is_reconnected_by_the_sdk_into_a_fresh_session(
     fake: FakeOpenAI, client: AsyncOpenAI
 ) -> None:
-    fake.ws_close(1012, "service restart", after="session.created")
+    fake.faults.ws_close(1012, "service restart", after="session.created")
     codes: list[int] = []
 
     async with client.realtime.connect(
@@ -193,18 +193,20 @@ async def test_scripted_close_1012_is_reconnected_by_the_sdk_into_a_fresh_sessio
 
     assert codes == [1012] and sessions[0] != sessions[1]
     assert fake.conversation(0) == [] and fake.conversation(1)[0]["content"][0]["text"] == "again"
-    assert {e.connection for e in fake.ws_events if e.type == "conversation.item.create"} == {1}
+    assert {
+        e.connection for e in fake.records.ws_events if e.type == "conversation.item.create"
+    } == {1}
 
 
 @pytest.mark.asyncio
 async def test_injected_faults_mid_response(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
-    fake.ws_beta_names(after="response.created")
-    fake.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
+    fake.faults.ws_beta_names(after="response.created")
+    fake.faults.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
     async with client.realtime.connect(model="gpt-realtime") as conn:
         await conn.recv()
         await speak(conn, tone_pcm16(300) + silence_pcm16(300))
         events = await events_until(conn, "rate_limits.updated")
-        fake.fail_response(code="rate_limit_exceeded", type_="requests")
+        fake.faults.fail_response(code="rate_limit_exceeded", type_="requests")
         await conn.response.create()
         failed = await events_until(conn, "response.done")
 

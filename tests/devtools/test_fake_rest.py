@@ -36,7 +36,7 @@ async def test_streamed_transcription_sends_deltas_then_done(
     assert [e.type for e in events] == ["transcript.text.delta"] * 2 + ["transcript.text.done"]
     assert "".join(e.delta for e in events[:-1]) == events[-1].text == "hello there"
     assert events[-1].usage.input_token_details.audio_tokens == 15
-    (request,) = fake.requests_to("audio/transcriptions")
+    (request,) = fake.records.requests_to("audio/transcriptions")
     assert request.audio_seconds == pytest.approx(1.5)
     assert request.form["file"].filename == "turn.wav"
     assert request.retry_count == 0
@@ -153,7 +153,7 @@ async def test_first_answers_come_the_configured_latency_after_arrival(
     ) as response:
         await response.read()
 
-    requests = fake.requests
+    requests = fake.records.requests
     assert [r.endpoint for r in requests] == [
         "audio/transcriptions",
         "chat/completions",
@@ -185,19 +185,19 @@ async def test_bad_key_is_401_on_rest_and_on_the_websocket_upgrade(fake: FakeOpe
 
     assert raised.value.code == "invalid_api_key"
     assert refused.value.response.status_code == 401
-    assert [r.status for r in fake.requests] == [401, 401]
+    assert [r.status for r in fake.records.requests] == [401, 401]
 
 
 @pytest.mark.asyncio
 async def test_429_retry_after_is_honoured_by_the_sdk(fake: FakeOpenAI) -> None:
-    fake.fail("chat", 429, times=2, headers={"retry-after": "0.3"})
+    fake.faults.fail("chat", 429, times=2, headers={"retry-after": "0.3"})
 
     async with AsyncOpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=2) as sdk:
         answer = await sdk.chat.completions.create(
             model="m", messages=[{"role": "user", "content": "x"}]
         )
 
-    attempts = fake.requests_to("chat/completions")
+    attempts = fake.records.requests_to("chat/completions")
     assert answer.choices[0].message.content == fake.config.reply
     assert [r.status for r in attempts] == [429, 429, 200]
     assert [r.retry_count for r in attempts] == [0, 1, 2]
@@ -209,7 +209,7 @@ async def test_429_retry_after_is_honoured_by_the_sdk(fake: FakeOpenAI) -> None:
 async def test_insufficient_quota_is_a_rate_limit_error_with_its_code(
     fake: FakeOpenAI, client: AsyncOpenAI
 ) -> None:
-    fake.fail("speech", 429, body_code="insufficient_quota")
+    fake.faults.fail("speech", 429, body_code="insufficient_quota")
 
     with pytest.raises(openai.RateLimitError) as raised:
         await client.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input="hi")
@@ -222,7 +222,7 @@ async def test_insufficient_quota_is_a_rate_limit_error_with_its_code(
 async def test_cut_stream_raises_api_connection_error(
     fake: FakeOpenAI, client: AsyncOpenAI
 ) -> None:
-    fake.cut_stream("chat", after=2)
+    fake.faults.cut_stream("chat", after=2)
 
     stream = await client.chat.completions.create(
         model="m", messages=[{"role": "user", "content": "x"}], stream=True
@@ -237,7 +237,7 @@ async def test_cut_stream_raises_api_connection_error(
 
 @pytest.mark.asyncio
 async def test_sse_error_raises_api_error(fake: FakeOpenAI, client: AsyncOpenAI) -> None:
-    fake.sse_error("chat", after=1, message="boom")
+    fake.faults.sse_error("chat", after=1, message="boom")
 
     stream = await client.chat.completions.create(
         model="m", messages=[{"role": "user", "content": "x"}], stream=True

@@ -71,7 +71,7 @@ async def test_a_later_sentence_is_requested_once_the_one_before_it_arrives(
     speech.end()
     chunks = await spoken(speech)
 
-    first, second = fake_openai.requests_to("audio/speech")
+    first, second = fake_openai.records.requests_to("audio/speech")
     assert (first.json["input"], second.json["input"]) == (FIRST, SECOND)
     assert first.first_byte_at is not None
     assert second.received_at > first.first_byte_at

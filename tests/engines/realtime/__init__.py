@@ -81,7 +81,7 @@ def sent(fake: FakeOpenAI, kind: str, connection: int | None = None) -> list[dic
     """Client events of one type the fake received (optionally on one socket)."""
     return [
         e.event
-        for e in fake.ws_events
+        for e in fake.records.ws_events
         if e.type == kind and (connection is None or e.connection == connection)
     ]
 

@@ -67,12 +67,12 @@ async def test_the_transcribe_model_setting_reaches_the_websocket_engine(
     try:
         await engine.start(SessionConfig(session_id="setting"))
         await fake_openai.wait_for(
-            lambda: any(e.type == "session.update" for e in fake_openai.ws_events)
+            lambda: any(e.type == "session.update" for e in fake_openai.records.ws_events)
         )
     finally:
         await engine.close()
 
-    [update] = [e.event for e in fake_openai.ws_events if e.type == "session.update"]
+    [update] = [e.event for e in fake_openai.records.ws_events if e.type == "session.update"]
     assert update["session"]["audio"]["input"]["transcription"] == {
         "model": "gpt-4o-transcribe-latest"
     }

@@ -53,10 +53,10 @@ async def speak_frames(client: StreamVoiceClient, speech: float = 0.6, pause: fl
 
 def replayed_items(fake: Any) -> int:
     """Items created on the newest upstream socket (the conversation replayed after a drop)."""
-    newest = max(e.connection for e in fake.ws_events)
+    newest = max(e.connection for e in fake.records.ws_events)
     return sum(
         e.connection == newest and e.event["type"] == "conversation.item.create"
-        for e in fake.ws_events
+        for e in fake.records.ws_events
     )
 
 
@@ -79,7 +79,9 @@ async def test_a_spoken_turn_found_by_server_vad(stream: StreamVoiceClient, real
     assert kinds.index("vad") < kinds.index("user_transcript") < kinds.index("audio_response")
     audio = [m for m in seen if isinstance(m, bytes)]
     assert sum(map(len, audio)) > 24000 and all(len(a) % 2 == 0 for a in audio)
-    update = next(e.event for e in realtime.ws_events if e.event["type"] == "session.update")
+    update = next(
+        e.event for e in realtime.records.ws_events if e.event["type"] == "session.update"
+    )
     detection = update["session"]["audio"]["input"]["turn_detection"]
     assert (detection["type"], detection["threshold"]) == ("server_vad", 0.5)
     assert (detection["prefix_padding_ms"], detection["silence_duration_ms"]) == (300, 500)
@@ -102,7 +104,7 @@ async def test_a_navigation_tool_round_trip(
     assert navigation["data"] == "/pricing" and navigation["metadata"]["page"] == "pricing"
     outputs = [
         e.event["item"]
-        for e in realtime.ws_events
+        for e in realtime.records.ws_events
         if e.event["type"] == "conversation.item.create"
         and e.event["item"]["type"] == "function_call_output"
     ]
@@ -128,17 +130,21 @@ async def test_barge_in_stops_audio_at_once_and_truncates_what_was_received(
     await stream.control("ping", data="after")
     rest = await stream.receive_until("pong")
     await realtime.wait_for(
-        lambda: any(e.event["type"] == "conversation.item.truncate" for e in realtime.ws_events)
+        lambda: any(
+            e.event["type"] == "conversation.item.truncate" for e in realtime.records.ws_events
+        )
     )
 
     assert seen and not any(isinstance(m, bytes) for m in rest)
     barge = after[-1]
     assert 0 <= barge["metadata"]["latency"] < 100
     truncate = next(
-        e.event for e in realtime.ws_events if e.event["type"] == "conversation.item.truncate"
+        e.event
+        for e in realtime.records.ws_events
+        if e.event["type"] == "conversation.item.truncate"
     )
     assert truncate["audio_end_ms"] == received // 48
-    assert any(e.event["type"] == "response.cancel" for e in realtime.ws_events)
+    assert any(e.event["type"] == "response.cancel" for e in realtime.records.ws_events)
     turn = await Turn.objects.aget()
     assert turn.end_reason == "barge_in" and turn.barge_in_at is not None
 
@@ -171,10 +177,10 @@ async def test_an_upstream_drop_is_recovered_and_the_next_turn_works(
 ) -> None:
     await speak_frames(stream)
     await stream.receive_until("audio_response", final=True)
-    first = {e.connection for e in realtime.ws_events}
+    first = {e.connection for e in realtime.records.ws_events}
     # The next turn ends (the socket's second rate_limits.updated), then the socket drops.
-    realtime.ws_drop(after="rate_limits.updated", nth=2)
-    realtime.ws_drop(after="session.updated")  # and the first reconnection is cut too
+    realtime.faults.ws_drop(after="rate_limits.updated", nth=2)
+    realtime.faults.ws_drop(after="session.updated")  # and the first reconnection is cut too
 
     await speak_frames(stream)
     await stream.receive_until("audio_response", final=True)
@@ -182,12 +188,12 @@ async def test_an_upstream_drop_is_recovered_and_the_next_turn_works(
     await speak_frames(stream)
     seen = await stream.receive_until("audio_response", final=True)
 
-    reconnected = {e.connection for e in realtime.ws_events} - first
+    reconnected = {e.connection for e in realtime.records.ws_events} - first
     assert len(reconnected) >= 2
     assert any(isinstance(m, bytes) for m in seen)
     replayed = [
         e.event
-        for e in realtime.ws_events
+        for e in realtime.records.ws_events
         if e.connection == max(reconnected) and e.event["type"] == "conversation.item.create"
     ]
     assert any(item["item"]["role"] == "user" for item in replayed)
@@ -196,7 +202,7 @@ async def test_an_upstream_drop_is_recovered_and_the_next_turn_works(
 async def test_an_upstream_that_refuses_us_ends_the_session_with_4502(
     alice: User, realtime: Any
 ) -> None:
-    realtime.fail("realtime", 401, times=10)
+    realtime.faults.fail("realtime", 401, times=10)
     client = StreamVoiceClient(token=token_for(alice))
     await client.connect()
 

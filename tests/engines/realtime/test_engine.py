@@ -1,7 +1,7 @@
 """The ``openai-realtime`` engine, driven through the real SDK against the fake OpenAI server.
 
-Turns and configuration here; tools and barge-in in ``test_engine_barge_in.py``; drops, limits
-and odd events in ``test_engine_faults.py``.
+Turns and configuration here; tools and barge-in in ``test_engine_barge_in.py``; drops and
+reconnects in ``test_engine_faults.py``; service errors and odd events in ``test_engine_errors.py``.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ async def test_an_answer_waits_for_a_late_user_transcript(fake: FakeOpenAI):
     kinds = [type(e).__name__ for e in events if not isinstance(e, TextDelta | AudioDelta)]
     assert kinds[-3:] == ["TranscriptFinal", "TextDone", "ResponseDone"]
     assert kinds.index("TranscriptFinal") > [type(e) for e in events].index(AudioDelta)
-    completed = [s for s in fake.ws_sent if "transcription.completed" in s.type]
-    done = [s for s in fake.ws_sent if s.type == "response.done"]
+    completed = [s for s in fake.records.ws_sent if "transcription.completed" in s.type]
+    done = [s for s in fake.records.ws_sent if s.type == "response.done"]
     assert done[0].received_at < completed[0].received_at  # the fake did answer first
 
 
@@ -123,11 +123,11 @@ async def test_default_appends_carry_40_ms(fake: FakeOpenAI):
 async def test_a_tts_only_voice_and_a_fast_rate_still_make_a_valid_update(fake: FakeOpenAI):
     config = SessionConfig(session_id="tts-voice", voice="nova", speed=2.5)
     async with running(fake, config):
-        await fake.wait_for(lambda: any(s.type == "session.updated" for s in fake.ws_sent))
+        await fake.wait_for(lambda: any(s.type == "session.updated" for s in fake.records.ws_sent))
 
     output = sent(fake, "session.update")[0]["session"]["audio"]["output"]
     assert (output["voice"], output["speed"]) == ("alloy", 1.5)
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_session_update_has_the_nested_ga_shape(fake: FakeOpenAI):
@@ -141,7 +141,7 @@ async def test_session_update_has_the_nested_ga_shape(fake: FakeOpenAI):
         turn_detection=VAD,
     )
     async with running(fake, config, transcribe_model="gpt-4o-transcribe"):
-        await fake.wait_for(lambda: any(s.type == "session.updated" for s in fake.ws_sent))
+        await fake.wait_for(lambda: any(s.type == "session.updated" for s in fake.records.ws_sent))
 
     assert sent(fake, "session.update") == [
         {
@@ -174,9 +174,9 @@ async def test_session_update_has_the_nested_ga_shape(fake: FakeOpenAI):
             },
         }
     ]
-    upgrade = fake.requests_to("realtime")[0]
+    upgrade = fake.records.requests_to("realtime")[0]
     assert upgrade.query == {"model": "gpt-realtime"} and "openai-beta" not in upgrade.headers
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_update_leaves_the_voice_out_once_audio_went_out(fake: FakeOpenAI):
@@ -189,7 +189,7 @@ async def test_update_leaves_the_voice_out_once_audio_went_out(fake: FakeOpenAI)
         await inbox.until(ResponseDone)
         await engine.update(SessionConfig(session_id="voice", voice="sage", instructions="x"))
         await fake.wait_for(
-            lambda: len([s for s in fake.ws_sent if s.type.startswith("session.upd")]) == 3
+            lambda: len([s for s in fake.records.ws_sent if s.type.startswith("session.upd")]) == 3
         )
 
     updates = [e["session"] for e in sent(fake, "session.update")]
@@ -197,7 +197,7 @@ async def test_update_leaves_the_voice_out_once_audio_went_out(fake: FakeOpenAI)
     assert (
         updates[2]["instructions"] == "x" and updates[2]["audio"]["input"]["turn_detection"] is None
     )
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_push_to_talk_commit_sends_commit_then_response_create(fake: FakeOpenAI):
@@ -209,7 +209,7 @@ async def test_push_to_talk_commit_sends_commit_then_response_create(fake: FakeO
 
     session = sent(fake, "session.update")[0]["session"]
     assert session["audio"]["input"]["turn_detection"] is None
-    kinds = [e.type for e in fake.ws_events if e.type != "input_audio_buffer.append"]
+    kinds = [e.type for e in fake.records.ws_events if e.type != "input_audio_buffer.append"]
     assert kinds == [
         "session.update",
         "input_audio_buffer.clear",

@@ -50,7 +50,7 @@ async def test_a_tool_call_round_trip_is_one_response(fake: FakeOpenAI):
     assert outputs == [
         {"type": "function_call_output", "call_id": call.call_id, "output": "shipped"}
     ]
-    kinds = [e.type for e in fake.ws_events]
+    kinds = [e.type for e in fake.records.ws_events]
     assert kinds.count("response.create") == 2  # the typed turn, then once after the output
     assert kinds.index("response.create", kinds.index("conversation.item.create", 2)) > 0
 
@@ -61,7 +61,7 @@ async def test_cancel_while_the_tools_run_ends_the_response_without_an_answer(fa
     async with running(fake, config) as (engine, inbox):
         await engine.send_text("Where is my order?")
         call = (await inbox.until(ToolCall))[-1]
-        await fake.wait_for(lambda: any(s.type == "response.done" for s in fake.ws_sent))
+        await fake.wait_for(lambda: any(s.type == "response.done" for s in fake.records.ws_sent))
         await engine.cancel(played_ms=0)
         cut = await inbox.until(ResponseDone)
         await engine.submit_tool_result(call.call_id, "shipped")  # late: kept, not answered
@@ -70,7 +70,7 @@ async def test_cancel_while_the_tools_run_ends_the_response_without_an_answer(fa
 
     assert cut == [ResponseDone(call.response_id, status="cancelled", usage=cut[0].usage)]
     assert sent(fake, "conversation.item.truncate") == []  # no audio to cut
-    assert [e.type for e in fake.ws_events].count("response.create") == 2
+    assert [e.type for e in fake.records.ws_events].count("response.create") == 2
     assert answer[-1].status == "completed" and answer[-2].text == fake.config.reply
 
 
@@ -86,7 +86,7 @@ async def test_barge_in_cancels_the_response_and_truncates_to_the_played_audio(f
         await engine.cancel(played_ms=150)
         rest = await inbox.until(ResponseDone)
         await fake.wait_for(
-            lambda: any(s.type == "conversation.item.truncated" for s in fake.ws_sent)
+            lambda: any(s.type == "conversation.item.truncated" for s in fake.records.ws_sent)
         )
 
     response_id = heard[0].response_id
@@ -95,7 +95,9 @@ async def test_barge_in_cancels_the_response_and_truncates_to_the_played_audio(f
     assert sent(fake, "response.cancel") == [
         {"type": "response.cancel", "response_id": response_id}
     ]
-    item_id = next(s.event["item_id"] for s in fake.ws_sent if s.type.endswith("audio.delta"))
+    item_id = next(
+        s.event["item_id"] for s in fake.records.ws_sent if s.type.endswith("audio.delta")
+    )
     assert sent(fake, "conversation.item.truncate") == [
         {
             "type": "conversation.item.truncate",
@@ -104,11 +106,13 @@ async def test_barge_in_cancels_the_response_and_truncates_to_the_played_audio(f
             "audio_end_ms": 150,
         }
     ]
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_truncation_is_clamped_to_the_audio_received(fake: FakeOpenAI):
-    fake.ws_stall(0.3, after="response.output_audio.delta", nth=2)  # 200 ms arrived, then none
+    fake.faults.ws_stall(
+        0.3, after="response.output_audio.delta", nth=2
+    )  # 200 ms arrived, then none
     async with running(fake) as (engine, inbox):
         await engine.send_text("Tell me a story")
         await inbox.until(AudioDelta)
@@ -116,11 +120,11 @@ async def test_truncation_is_clamped_to_the_audio_received(fake: FakeOpenAI):
         await engine.cancel(played_ms=60_000)
         await inbox.until(ResponseDone, where=lambda e: e.status == "cancelled")
         await fake.wait_for(
-            lambda: any(s.type == "conversation.item.truncated" for s in fake.ws_sent)
+            lambda: any(s.type == "conversation.item.truncated" for s in fake.records.ws_sent)
         )
 
     assert [e["audio_end_ms"] for e in sent(fake, "conversation.item.truncate")] == [200]
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_cancel_after_the_response_ended_only_truncates(fake: FakeOpenAI):
@@ -131,12 +135,12 @@ async def test_cancel_after_the_response_ended_only_truncates(fake: FakeOpenAI):
         await engine.cancel(played_ms=400)  # cut once: nothing more to do
         await engine.cancel()
         await fake.wait_for(
-            lambda: any(s.type == "conversation.item.truncated" for s in fake.ws_sent)
+            lambda: any(s.type == "conversation.item.truncated" for s in fake.records.ws_sent)
         )
 
     assert sent(fake, "response.cancel") == []
     assert [e["audio_end_ms"] for e in sent(fake, "conversation.item.truncate")] == [500]
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
 
 
 async def test_speech_during_a_response_is_interrupted_by_the_server(fake: FakeOpenAI):
@@ -163,7 +167,7 @@ async def test_speech_during_a_response_is_interrupted_by_the_server(fake: FakeO
         "ResponseDone",
     ]
     assert answer[-1].status == "completed"
-    assert not [s for s in fake.ws_sent if s.type == "error"]
+    assert not [s for s in fake.records.ws_sent if s.type == "error"]
     assert not [e for e in inbox.seen if isinstance(e, EngineFailure)]
 
 

@@ -22,7 +22,7 @@ from voice.engines.base import (
 
 
 async def test_an_error_event_is_reported_and_the_response_goes_on(fake: FakeOpenAI):
-    fake.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
+    fake.faults.ws_error(after="response.output_audio.delta", nth=2, message="hiccup")
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         events = await inbox.until(ResponseDone)
@@ -32,7 +32,7 @@ async def test_an_error_event_is_reported_and_the_response_goes_on(fake: FakeOpe
 
 
 async def test_a_failed_response_is_reported_and_the_next_one_works(fake: FakeOpenAI):
-    fake.fail_response(code="rate_limit_exceeded", type_="requests")
+    fake.faults.fail_response(code="rate_limit_exceeded", type_="requests")
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         failed = await inbox.until(EngineFailure)
@@ -45,7 +45,7 @@ async def test_a_failed_response_is_reported_and_the_next_one_works(fake: FakeOp
 
 
 async def test_a_failed_input_transcription_is_an_empty_transcript(fake: FakeOpenAI):
-    fake.fail_input_transcription()
+    fake.faults.fail_input_transcription()
     async with running(fake) as (engine, inbox):
         await speak(engine, tone_pcm16(300))
         await engine.commit()
@@ -55,13 +55,13 @@ async def test_a_failed_input_transcription_is_an_empty_transcript(fake: FakeOpe
 
 
 async def test_beta_event_names_are_taken_as_their_ga_twins(fake: FakeOpenAI):
-    fake.ws_beta_names(after="response.created")
+    fake.faults.ws_beta_names(after="response.created")
     config = SessionConfig(session_id="beta", turn_detection=VAD)
     async with running(fake, config) as (engine, inbox):
         await speak(engine, tone_pcm16(300) + silence_pcm16(600))
         events = await inbox.until(ResponseDone)
 
-    assert "response.audio.delta" in {s.type for s in fake.ws_sent}
+    assert "response.audio.delta" in {s.type for s in fake.records.ws_sent}
     assert shape(events)[-4:] == ["ResponseStarted", "Delta", "TextDone", "ResponseDone"]
     assert any(isinstance(e, AudioDelta) for e in events)
     text_done = next(e for e in events if isinstance(e, TextDone))
@@ -72,11 +72,11 @@ async def test_unknown_event_types_are_tolerated_and_logged_once(
     fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ):
     future = {"type": "response.future_feature.delta", "response_id": "resp_x", "delta": "?"}
-    fake.ws_inject(
+    fake.faults.ws_inject(
         {"type": "conversation.created", "conversation": {"id": "conv_1"}}, after="session.updated"
     )
-    fake.ws_inject(future, after="response.output_audio.delta", nth=1)
-    fake.ws_inject(future, after="response.output_audio.delta", nth=2)
+    fake.faults.ws_inject(future, after="response.output_audio.delta", nth=1)
+    fake.faults.ws_inject(future, after="response.output_audio.delta", nth=2)
     caplog.set_level(logging.INFO, logger="voice.engines.realtime.translator")
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")

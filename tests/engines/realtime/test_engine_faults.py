@@ -21,7 +21,7 @@ from voice.engines.realtime.engine import RECONNECT
 
 
 def on_socket(fake: FakeOpenAI, connection: int) -> list[dict]:
-    return [e.event for e in fake.ws_events if e.connection == connection]
+    return [e.event for e in fake.records.ws_events if e.connection == connection]
 
 
 def appended(fake: FakeOpenAI, connection: int) -> bytes:
@@ -45,9 +45,9 @@ async def test_a_dropped_socket_is_reopened_with_the_conversation_replayed(
     fake: FakeOpenAI, fault: str
 ):
     if fault == "drop":
-        fake.ws_drop(after="rate_limits.updated")  # abrupt TCP loss: the client sees 1006
+        fake.faults.ws_drop(after="rate_limits.updated")  # abrupt TCP loss: the client sees 1006
     else:
-        fake.ws_close(1011, "internal error", after="rate_limits.updated")
+        fake.faults.ws_close(1011, "internal error", after="rate_limits.updated")
     config = SessionConfig(session_id="drop", history=(("user", "Hi"), ("assistant", "Hello!")))
     async with running(fake, config) as (engine, inbox):
         await engine.send_text("What is new?")
@@ -77,7 +77,7 @@ async def test_a_dropped_socket_is_reopened_with_the_conversation_replayed(
 async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
     fake: FakeOpenAI,
 ):
-    fake.ws_drop(after="response.output_audio.delta")
+    fake.faults.ws_drop(after="response.output_audio.delta")
     slow = replace(RECONNECT, max_attempts=3, base_delay=0.3, max_delay=0.3)
     async with running(fake, retry=slow) as (engine, inbox):
         await engine.send_text("first")
@@ -102,7 +102,7 @@ async def test_a_drop_mid_response_fails_that_response_then_the_next_turn_works(
 
 
 async def test_an_utterance_spoken_across_a_drop_reaches_the_new_socket_whole(fake: FakeOpenAI):
-    fake.ws_drop(after="session.updated", nth=2)  # answering our second session.update
+    fake.faults.ws_drop(after="session.updated", nth=2)  # answering our second session.update
     slow = replace(RECONNECT, max_attempts=3, base_delay=0.2, max_delay=0.2)
     spoken = tone_pcm16(300)
     async with running(fake, retry=slow) as (engine, inbox):
@@ -137,7 +137,7 @@ async def test_a_commit_the_service_never_confirmed_is_made_again_after_a_drop(
 ):
     # The socket dies as the commit is sent: whether it reached the service or not, the
     # utterance is answered on the new socket, and the session is not left waiting.
-    fake.ws_drop(after="session.updated", nth=2)
+    fake.faults.ws_drop(after="session.updated", nth=2)
     spoken = tone_pcm16(300)
     async with running(fake) as (engine, inbox):
         await speak(engine, spoken)
@@ -161,7 +161,7 @@ async def test_session_expiry_reconnects_transparently(fake: FakeOpenAI):
         await engine.send_text("still there?")
         events = await inbox.until(ResponseDone)
 
-    expired = [s.event for s in fake.ws_sent if s.type == "error"]
+    expired = [s.event for s in fake.records.ws_sent if s.type == "error"]
     assert [e["error"]["code"] for e in expired] == ["session_expired"]
     assert on_socket(fake, 1)[0]["type"] == "session.update"
     assert events[-1].status == "completed" and failures(inbox.seen) == []
@@ -172,13 +172,13 @@ async def test_session_expiry_reconnects_transparently(fake: FakeOpenAI):
 
 @pytest.mark.parametrize("code", [4000, 1008])
 async def test_a_final_close_code_is_fatal_without_retry(fake: FakeOpenAI, code: int):
-    fake.ws_close(code, "invalid_request_error", after="session.updated")
+    fake.faults.ws_close(code, "invalid_request_error", after="session.updated")
     async with running(fake) as (engine, inbox):
         events = await inbox.until(EngineFailure)
 
     assert events[-1].fatal is True and events[-1].code == "upstream"
     assert str(code) in events[-1].message
-    assert len(fake.requests_to("realtime")) == 1
+    assert len(fake.records.requests_to("realtime")) == 1
 
 
 async def test_a_handshake_401_is_fatal_without_retry(fake: FakeOpenAI):
@@ -191,37 +191,37 @@ async def test_a_handshake_401_is_fatal_without_retry(fake: FakeOpenAI):
         EngineFailure("The AI service refused the connection (HTTP 401).", fatal=True)
     ]
     assert "sk-wrong" not in events[0].message
-    assert [r.status for r in fake.requests_to("realtime")] == [401]
+    assert [r.status for r in fake.records.requests_to("realtime")] == [401]
 
 
 async def test_a_refused_handshake_is_retried_while_transient(fake: FakeOpenAI):
-    fake.fail("realtime", 503, times=2)
+    fake.faults.fail("realtime", 503, times=2)
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         events = await inbox.until(ResponseDone)
 
-    assert [r.status for r in fake.requests_to("realtime")] == [503, 503, 101]
+    assert [r.status for r in fake.records.requests_to("realtime")] == [503, 503, 101]
     assert events[-1].status == "completed"
 
 
 async def test_reconnecting_gives_up_after_the_attempt_budget(fake: FakeOpenAI):
     # Closed at the third item: after one answered turn, so the budget starts afresh.
-    fake.ws_close(1013, "try again later", after="conversation.item.done", nth=3)
+    fake.faults.ws_close(1013, "try again later", after="conversation.item.done", nth=3)
     async with running(fake) as (engine, inbox):
         await engine.send_text("hi")
         await inbox.until(ResponseDone)
-        fake.fail("realtime", 503, times=10)
+        fake.faults.fail("realtime", 503, times=10)
         await engine.send_text("again")
         events = await inbox.until(EngineFailure)
 
     assert events[-1] == EngineFailure(
         "The AI service refused the connection (HTTP 503).", fatal=True
     )
-    assert [r.status for r in fake.requests_to("realtime")] == [101, 503, 503, 503]
+    assert [r.status for r in fake.records.requests_to("realtime")] == [101, 503, 503, 503]
 
 
 async def test_text_typed_while_reconnecting_is_answered_after_the_replay(fake: FakeOpenAI):
-    fake.ws_drop(after="response.output_audio.delta")
+    fake.faults.ws_drop(after="response.output_audio.delta")
     slow = replace(RECONNECT, max_attempts=3, base_delay=0.3, max_delay=0.3)
     async with running(fake, retry=slow) as (engine, inbox):
         await engine.send_text("first")
