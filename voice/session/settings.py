@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from voice.engines.voices import DEFAULT_VOICE
+
 
 @dataclass(frozen=True)
 class SessionSettings:
@@ -16,7 +18,7 @@ class SessionSettings:
     """
 
     language: str | None = None  # a BCP-47 tag
-    voice_id: str = "alloy"
+    voice_id: str = DEFAULT_VOICE
     rate: float = 1.0  # speech speed, 1.0 is normal
     audio_format: str = "webm"  # webm, pcm16 or opus
     sample_rate: int = 24000  # of pcm16 input, in Hz

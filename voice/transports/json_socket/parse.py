@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from voice.engines.voices import VOICES
+from voice.engines.voices import DEFAULT_VOICE, VOICES
 from voice.session.settings import SessionSettings
 from voice.transports.codes import BAD_MESSAGE, TOO_LARGE, UNKNOWN_TYPE
 from voice.transports.protocol import ProtocolError, load_object
@@ -40,7 +40,7 @@ class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     language: str | None = Field(default=None, max_length=35)
-    voiceId: Literal[VOICES] = "alloy"  # type: ignore[valid-type]
+    voiceId: Literal[VOICES] = DEFAULT_VOICE  # type: ignore[valid-type]
     rate: float = Field(default=1.0, ge=0.25, le=4.0)
     audioFormat: Literal["webm", "pcm16", "opus"] = "webm"
     sampleRate: int = Field(default=24000, ge=8000, le=48000)
