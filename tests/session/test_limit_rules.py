@@ -9,7 +9,14 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 
 from voice.models import RateLimitBucket
-from voice.session.limits import AudioBudget, MessageRate, TokenBucket, UsageLimits, Verdict
+from voice.session.limits import (
+    AudioBudget,
+    MessageRate,
+    Throttle,
+    TokenBucket,
+    UsageLimits,
+    Verdict,
+)
 
 
 class Clock:
@@ -98,6 +105,47 @@ def test_a_client_that_slows_down_is_told_again_at_its_next_flood(clock: Clock) 
 
     assert recovered is Verdict.OK
     assert flooding_again is Verdict.LIMITED
+
+
+def test_a_flood_living_on_the_trickle_of_refills_is_told_once_then_closed(clock: Clock) -> None:
+    rate = MessageRate(rate=10, burst=3, grace=2.0, clock=clock)
+    verdicts = []
+
+    for _ in range(300):  # a hundred messages a second for three seconds, against ten
+        verdicts.append(rate.check())
+        clock.now += 0.01
+
+    assert verdicts.count(Verdict.LIMITED) == 1
+    assert Verdict.OK in verdicts[4:200]  # the trickle got through ...
+    assert Verdict.CLOSE not in verdicts[:200]  # ... for the grace period ...
+    assert Verdict.CLOSE in verdicts[200:]  # ... and did not buy the client more time
+
+
+def test_a_client_just_over_its_rate_is_closed_after_the_grace(clock: Clock) -> None:
+    rate = MessageRate(rate=100, burst=300, grace=2.0, clock=clock)
+    verdicts = []
+
+    for _ in range(1500):  # 150 a second for ten seconds
+        verdicts.append(rate.check())
+        clock.now += 1 / 150
+
+    first_refusal = verdicts.index(Verdict.LIMITED)
+    assert verdicts.count(Verdict.LIMITED) == 1
+    assert Verdict.CLOSE in verdicts[first_refusal:]
+
+
+def test_a_throttle_lets_one_through_per_interval(clock: Clock) -> None:
+    throttle = Throttle(1.0, clock=clock)
+
+    burst = [throttle.due() for _ in range(3)]
+    clock.now += 0.5
+    too_soon = throttle.due()
+    clock.now += 0.5
+    a_second_later = throttle.due()
+
+    assert burst == [True, False, False]
+    assert not too_soon
+    assert a_second_later
 
 
 def test_audio_may_run_ahead_of_real_time_by_the_burst(clock: Clock) -> None:

@@ -30,13 +30,18 @@ class TokenBucket:
         self._at = clock()
 
     def take(self, amount: float = 1.0) -> bool:
-        now = self._clock()
-        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
-        self._at = now
+        self.refill()
         if self.tokens < amount:
             return False
         self.tokens -= amount
         return True
+
+    def refill(self) -> float:
+        """Add what has trickled in since the last look; the tokens now held."""
+        now = self._clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        return self.tokens
 
 
 class Verdict(Enum):
@@ -49,8 +54,12 @@ class Verdict(Enum):
 
 
 class MessageRate:
-    """Messages per second with a burst; a client still flooding ``grace`` s after its first
-    ``rate_limited`` error is to be closed."""
+    """Messages per second with a burst, judged by flood episode.
+
+    An episode starts at the first refused message and lasts until the bucket is full again,
+    so the trickle of refills a flooding client lives on neither ends it nor earns another
+    ``rate_limited``. A client still being refused ``grace`` s into an episode is to be closed.
+    """
 
     def __init__(
         self,
@@ -62,17 +71,34 @@ class MessageRate:
         self._bucket = TokenBucket(rate, burst, clock)
         self._grace = grace
         self._clock = clock
-        self._limited_since: float | None = None
+        self._limited_since: float | None = None  # start of the current flood episode
 
     def check(self) -> Verdict:
+        if self._limited_since is not None and self._bucket.refill() >= self._bucket.burst:
+            self._limited_since = None  # the client calmed down for a whole burst
         if self._bucket.take():
-            self._limited_since = None
             return Verdict.OK
         now = self._clock()
         if self._limited_since is None:
             self._limited_since = now
             return Verdict.LIMITED
         return Verdict.CLOSE if now - self._limited_since > self._grace else Verdict.DROPPED
+
+
+class Throttle:
+    """Lets something happen at most once per ``interval`` seconds (an error notice, say)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        now = self._clock()
+        if self._last is not None and now - self._last < self._interval:
+            return False
+        self._last = now
+        return True
 
 
 class AudioBudget:

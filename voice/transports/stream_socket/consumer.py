@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from voice.session import events as ev
 from voice.session.clock import now_ms
+from voice.session.limits import Throttle
 from voice.transports.base import Outgoing, VoiceConsumer
 from voice.transports.stream_socket import parse as sp
 from voice.transports.stream_socket.render import StreamWire, control, error
@@ -25,7 +25,7 @@ class StreamVoiceConsumer(VoiceConsumer):
         super().__init__(*args, **kwargs)
         self.format: sp.StreamFormat | None = None  # None until the stream starts
         self.wire = StreamWire()
-        self.last_bad_frame_notice = -BAD_FRAME_NOTICE_SECONDS
+        self.bad_frame_notice = Throttle(BAD_FRAME_NOTICE_SECONDS)
 
     async def connect(self) -> None:
         if not self.scope["user"].is_authenticated:
@@ -55,22 +55,29 @@ class StreamVoiceConsumer(VoiceConsumer):
         if self.format is None:
             inferred = sp.infer_format(frame)
             if inferred is None:
-                await self.send_error(sp.NOT_STREAMING, "Send voice_start first")
+                if await self.within_rate():  # junk, so it counts against the message rate
+                    await self.send_error(sp.NOT_STREAMING, "Send voice_start first")
                 return
             await self.start_streaming(inferred, implicit=True)
         assert self.format is not None
         if not sp.frame_is_valid(frame, self.format):
+            session.counters["bad_frames"] += 1
             await self.on_bad_frame()
             return
         await session.audio(frame)
 
     async def on_bad_frame(self) -> None:
-        assert self.session is not None
-        self.session.counters["bad_frames"] += 1
-        now = time.monotonic()
-        if now - self.last_bad_frame_notice >= BAD_FRAME_NOTICE_SECONDS:
-            self.last_bad_frame_notice = now
+        """A dropped frame counts against the message rate; the client hears of it once a second."""
+        if await self.within_rate() and self.bad_frame_notice.due():
             await self.send_error(sp.BAD_FRAME, "Dropped a frame of the wrong size or shape")
+
+    async def deliver(self, event: ev.SessionEvent) -> None:
+        # A frame the session could not decode is junk like one of the wrong shape; the session
+        # has counted it. (Streams are PCM16 or Opus, so this is never a WebM utterance's error.)
+        if isinstance(event, ev.Error) and event.kind is ev.ErrorKind.BAD_AUDIO:
+            await self.on_bad_frame()
+            return
+        await super().deliver(event)
 
     async def start_streaming(self, fmt: sp.StreamFormat, *, implicit: bool) -> None:
         session = self.session
