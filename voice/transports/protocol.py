@@ -6,9 +6,15 @@ Pure Python: nothing here imports Django or Channels.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from voice.transports.codes import BAD_MESSAGE
+
+# What a lone surrogate can come from: the character itself, or its JSON escape. A hit is only
+# a hint (an escaped backslash before "ud800" matches too); the parsed strings decide.
+_MAYBE_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class ProtocolError(Exception):
@@ -28,7 +34,27 @@ def load_object(text: str) -> dict[str, Any]:
         raise ProtocolError(BAD_MESSAGE, "Message is not valid JSON") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise ProtocolError(BAD_MESSAGE, "Message must be a JSON object with a string 'type'")
+    if _MAYBE_SURROGATE.search(text) and _holds_surrogate(obj):
+        # Valid JSON, but no UTF-8 encoder (ours, the database's, the logs', upstream's) can
+        # write it: refused here so that no part of the message goes any further.
+        raise ProtocolError(BAD_MESSAGE, "Message holds a lone surrogate (not valid Unicode)")
     return obj
+
+
+def _holds_surrogate(obj: Any) -> bool:
+    """Whether any string or key in a parsed JSON value holds a lone surrogate."""
+    stack = [obj]  # not recursive: json.loads accepts nesting deeper than Python's stack
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def dump(message: dict[str, Any]) -> str:
