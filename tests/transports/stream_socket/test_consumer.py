@@ -75,6 +75,9 @@ async def test_voice_start_is_confirmed_with_the_same_session(client: StreamVoic
         {"codec": "mp3"},
         {"channels": 2},
         {"codec": "opus", "sampleRate": 16000},
+        {"sampleRate": "48000"},  # strict types: no coercion
+        {"channels": True},
+        {"channels": 1.0},
     ],
 )
 async def test_a_bad_voice_start_is_bad_message(client: StreamVoiceClient, metadata: dict) -> None:

@@ -49,13 +49,22 @@ class JsonVoiceConsumer(VoiceConsumer):
         await super().disconnect(code)
 
     async def on_text(self, text: str) -> None:
-        message = p.parse_client_message(text, self.limits)
+        try:
+            message = p.parse_client_message(text, self.limits)
+        except ProtocolError:
+            if self.session is None:  # no good `auth` first: a missing credential (section 1)
+                await self.close(codes.CLOSE_UNAUTHORIZED)
+                return
+            raise
         if self.session is None:
             await self.authenticate(message)
         else:
             await self.dispatch_message(message)
 
     async def on_frame(self, frame: bytes) -> None:
+        if self.session is None:  # not an `auth` either
+            await self.close(codes.CLOSE_UNAUTHORIZED)
+            return
         raise ProtocolError(codes.BAD_MESSAGE, "Binary messages are not accepted here")
 
     async def authenticate(self, message: p.ClientMessage) -> None:

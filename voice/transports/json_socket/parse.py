@@ -41,11 +41,12 @@ class VoiceSettings(BaseModel):
 
     language: str | None = Field(default=None, max_length=35)
     voiceId: Literal[VOICES] = DEFAULT_VOICE  # type: ignore[valid-type]
-    rate: float = Field(default=1.0, ge=0.25, le=4.0)
+    # Strict: "48000" for a number or 1 for a bool is bad_message, never silently coerced.
+    rate: float = Field(default=1.0, ge=0.25, le=4.0, strict=True)
     audioFormat: Literal["webm", "pcm16", "opus"] = "webm"
-    sampleRate: int = Field(default=24000, ge=8000, le=48000)
+    sampleRate: int = Field(default=24000, ge=8000, le=48000, strict=True)
     outputFormat: Literal["mp3", "pcm16", "opus"] = "mp3"
-    autoAddToMessages: bool = True
+    autoAddToMessages: bool = Field(default=True, strict=True)
 
     def to_session(self) -> SessionSettings:
         return SessionSettings(

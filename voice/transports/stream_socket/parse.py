@@ -65,7 +65,7 @@ def negotiate(metadata: dict[str, Any]) -> StreamFormat:
         raise ProtocolError(BAD_MESSAGE, "metadata.sampleRate must be 48000, 24000 or 16000")
     if codec == "opus" and rate != 48000:
         raise ProtocolError(BAD_MESSAGE, "Opus streams are 48000 Hz")
-    if channels != 1:
+    if type(channels) is not int or channels != 1:  # true and 1.0 equal 1, but are no count
         raise ProtocolError(BAD_MESSAGE, "metadata.channels must be 1")
     return StreamFormat(codec, rate, 1)
 
