@@ -56,3 +56,15 @@ def test_both_wires_refuse_it(parse: object) -> None:
         parse(text)  # type: ignore[operator]
 
     assert caught.value.code == codes.BAD_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["NaN", "-Infinity", "1e400", "1" * 5000],
+    ids=["NaN", "-Infinity", "a float past double", "an integer of 5,000 digits"],
+)
+def test_numbers_no_encoder_can_write_back_are_bad_message(payload: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        load_object('{"type": "ping", "payload": ' + payload + "}")
+
+    assert caught.value.code == codes.BAD_MESSAGE

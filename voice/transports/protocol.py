@@ -6,6 +6,7 @@ Pure Python: nothing here imports Django or Channels.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -26,11 +27,22 @@ class ProtocolError(Exception):
         self.detail = detail
 
 
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):  # 1e400: no JSON encoder could write it back
+        raise ValueError("number out of range")
+    return number
+
+
+def _not_json(literal: str) -> None:
+    raise ValueError(f"{literal} is not JSON")  # Python reads NaN and Infinity; JSON has none
+
+
 def load_object(text: str) -> dict[str, Any]:
     """Parse a text frame into a JSON object with a string ``type``."""
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        obj = json.loads(text, parse_float=_finite, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # ValueError: also an integer of over 4,300 digits
         raise ProtocolError(BAD_MESSAGE, "Message is not valid JSON") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise ProtocolError(BAD_MESSAGE, "Message must be a JSON object with a string 'type'")
