@@ -21,6 +21,7 @@ from voice.transports import codes
 from voice.transports.admission import (
     admit_connection,
     choose_session_id,
+    count_handshake,
     proposed_session_id,
     user_id_of,
 )
@@ -86,6 +87,14 @@ class VoiceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             await asyncio.gather(self.ending, return_exceptions=True)
         elif self.session is not None:
             await self.session.close("internal_error")
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """Count every handshake toward new connections per IP before its credentials matter."""
+        if await count_handshake(self.scope):
+            await super().websocket_connect(message)
+            return
+        await self.accept_client()
+        await self.close(codes.CLOSE_RATE_LIMITED)
 
     async def accept_client(self) -> None:
         """Accept, echoing the ``bearer`` subprotocol when the token came in it."""
