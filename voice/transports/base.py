@@ -248,3 +248,8 @@ class VoiceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         if self.session is not None:
             reason = str(event.get("reason", "ended_by_staff"))
             await self.session.end(ev.Ending.NORMAL, reason)
+
+    async def voice_revoke_session(self, event: dict[str, Any]) -> None:
+        """The user lost access (deactivated, password changed): close with 4401."""
+        if self.session is not None:
+            await self.session.end(ev.Ending.REVOKED, "revoked")
