@@ -77,9 +77,10 @@ async def test_at_most_so_many_sockets_of_an_ip_wait_for_auth(alice: User, setti
     await signs_in(first, alice)  # its place is free again
     fourth = await waiting(JsonVoiceClient())
     await second.close()  # and so is this one's
-    await signs_in(await waiting(JsonVoiceClient()), alice)
-    await first.close()
-    await fourth.close()
+    fifth = await waiting(JsonVoiceClient())
+    await signs_in(fifth, alice)
+    for client in (first, fourth, fifth):
+        await client.close()
 
 
 async def test_an_auth_timeout_gives_the_place_back(alice: User, settings: Any) -> None:
@@ -88,7 +89,9 @@ async def test_an_auth_timeout_gives_the_place_back(alice: User, settings: Any) 
     first = await waiting(JsonVoiceClient())
 
     assert await first.closed_with() == 4401
-    await signs_in(await waiting(JsonVoiceClient()), alice)
+    second = await waiting(JsonVoiceClient())
+    await signs_in(second, alice)
+    await second.close()
 
 
 async def test_a_token_at_the_handshake_waits_for_nothing(alice: User, settings: Any) -> None:
