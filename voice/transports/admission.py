@@ -49,7 +49,8 @@ async def count_handshake(scope: dict[str, Any]) -> bool:
     """Count a handshake toward new connections per IP, whatever its credentials."""
     decision: Decision = await database_sync_to_async(check_handshake)(client_ip_from_scope(scope))
     if not decision.allowed:
-        logger.info("handshake refused by limit %s", decision.key)
+        # DEBUG: a flood of handshakes must not become a flood of log lines.
+        logger.debug("handshake refused by limit %s", decision.key)
     return decision.allowed
 
 
@@ -86,7 +87,7 @@ class AuthWaitSlot:
             if key not in held and await cache.aadd(key, 1, timeout=lifetime):
                 self.key = key
                 return True
-        logger.info("socket refused: %s holds every auth-wait place", ip)
+        logger.debug("socket refused: %s holds every auth-wait place", ip)
         return False
 
     async def release(self) -> None:
