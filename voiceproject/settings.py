@@ -235,6 +235,7 @@ VOICE_ENGINE = env_choice(
 )
 VOICE_ALLOW_ANONYMOUS = env_bool("VOICE_ALLOW_ANONYMOUS", False)
 VOICE_AUTH_TIMEOUT = env_float("VOICE_AUTH_TIMEOUT", 5.0, minimum=0.1)
+VOICE_MAX_AUTH_WAITING_PER_IP = env_int("VOICE_MAX_AUTH_WAITING_PER_IP", 20, minimum=1)
 
 VOICE_REALTIME_MODEL = env_str("VOICE_REALTIME_MODEL", "gpt-realtime")
 VOICE_TRANSCRIBE_MODEL = env_str("VOICE_TRANSCRIBE_MODEL", "gpt-4o-transcribe")
@@ -286,6 +287,8 @@ VOICE_REALTIME_MODELS = env_list(
     "VOICE_REALTIME_MODELS", list(dict.fromkeys([VOICE_REALTIME_MODEL, "gpt-realtime-mini"]))
 )
 VOICE_MAX_INSTRUCTIONS_CHARS = env_int("VOICE_MAX_INSTRUCTIONS_CHARS", 4000, minimum=1)
+# Whether a browser's own `instructions` bind its ephemeral key (else the server's are used).
+VOICE_ALLOW_CLIENT_INSTRUCTIONS = env_bool("VOICE_ALLOW_CLIENT_INSTRUCTIONS", False)
 # Minting retries: attempts in all, seconds in all (no wait may end past it), first backoff.
 VOICE_KEY_MINT_ATTEMPTS = env_int("VOICE_KEY_MINT_ATTEMPTS", 3, minimum=1)
 VOICE_KEY_MINT_TIME_BUDGET = env_float("VOICE_KEY_MINT_TIME_BUDGET", 10.0, minimum=0.1)

@@ -13,6 +13,7 @@ def test_every_ending_closes_with_its_contract_code() -> None:
         Ending.FLOODED: 4429,
         Ending.UPSTREAM: 4502,
         Ending.INTERNAL: 4500,
+        Ending.REVOKED: 4401,
     }
 
 

@@ -84,7 +84,10 @@ class RealtimeSessionView(APIView):
             200: SESSION_ANSWER,
             400: OpenApiResponse(description="invalid voice, model or instructions"),
             401: OpenApiResponse(description="no valid JWT"),
-            429: OpenApiResponse(description="too many keys; see Retry-After"),
+            429: OpenApiResponse(
+                description="too many keys or live sessions, or the day's audio is spent; "
+                "see Retry-After"
+            ),
             502: OpenApiResponse(description="the server's OpenAI key is missing or rejected"),
             503: OpenApiResponse(description="the AI service is unavailable; see Retry-After"),
         },
@@ -95,7 +98,10 @@ class RealtimeSessionView(APIView):
         choices = serializer.validated_data
         model = choices.get("model", settings.VOICE_REALTIME_MODEL)
         voice = choices.get("voice", settings.VOICE_DEFAULT_VOICE)
-        instructions = choices.get("instructions", settings.VOICE_INSTRUCTIONS)
+        # A client's own instructions could talk the model out of the site's rules: opt-in.
+        instructions = settings.VOICE_INSTRUCTIONS
+        if settings.VOICE_ALLOW_CLIENT_INSTRUCTIONS:
+            instructions = choices.get("instructions", instructions)
         ip = client_ip_from_request(request._request)
 
         decision = ratelimit.check_key_mint(request.user.pk, ip)

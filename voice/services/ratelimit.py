@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 
-from voice.models import RateLimitBucket, VoiceSession
+from voice.models import RateLimitBucket, TokenGrant, VoiceSession
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,9 @@ def hit(key: str, limit: int, window_seconds: int, cost: int = 1) -> Decision:
     """Spend ``cost`` from ``key``'s current window if that keeps it within ``limit``."""
     now = time.time()
     start = int(now // window_seconds) * window_seconds
-    window_start = datetime.fromtimestamp(start, UTC)
     resets_in = start + window_seconds - now
-    # The unique constraint is on (key, window_start) only: name the window size in the key so
-    # a minute window and a day window of the same subject never share a row.
-    row_key = f"{key}/{window_seconds}s"
-    rows = RateLimitBucket.objects.filter(key=row_key, window_start=window_start)
+    row_key = _row_key(key, window_seconds)
+    rows = _window(key, window_seconds, now)
 
     allowed = cost <= limit and _take(rows, limit, cost) == 1
     if not allowed and cost <= limit:
@@ -84,11 +81,20 @@ def hit(key: str, limit: int, window_seconds: int, cost: int = 1) -> Decision:
 
 def refund(key: str, window_seconds: int, cost: int = 1) -> None:
     """Give back ``cost`` spent by ``hit`` in the current window (a later check refused)."""
-    now = time.time()
+    rows = _window(key, window_seconds, time.time())
+    rows.filter(count__gte=cost).update(count=F("count") - cost)
+
+
+def _row_key(key: str, window_seconds: int) -> str:
+    # The unique constraint is on (key, window_start) only: name the window size in the key so
+    # a minute window and a day window of the same subject never share a row.
+    return f"{key}/{window_seconds}s"
+
+
+def _window(key: str, window_seconds: int, now: float) -> QuerySet[RateLimitBucket]:
+    """The row (at most one) of ``key``'s window that contains ``now``."""
     start = datetime.fromtimestamp(int(now // window_seconds) * window_seconds, UTC)
-    RateLimitBucket.objects.filter(
-        key=f"{key}/{window_seconds}s", window_start=start, count__gte=cost
-    ).update(count=F("count") - cost)
+    return RateLimitBucket.objects.filter(key=_row_key(key, window_seconds), window_start=start)
 
 
 def _create_window(row_key: str, start: int, window_seconds: int) -> None:
@@ -134,7 +140,14 @@ def _subjects(user_id: int | None, ip: str | None) -> list[str]:
 
 
 def check_key_mint(user_id: int | None, ip: str | None) -> Decision:
-    """Ephemeral keys: ``VOICE_KEYS_PER_MINUTE_PER_USER`` per user and ``..._PER_IP`` per IP."""
+    """Ephemeral keys: ``VOICE_KEYS_PER_MINUTE_PER_USER`` per user and ``..._PER_IP`` per IP.
+
+    A key opens a direct call the server does not see: it holds a live session until it
+    expires, and none is minted once the day's audio is spent (PROTOCOL.md section 7).
+    """
+    refused = sessions_full(user_id, ip) or audio_spent(user_id, ip)
+    if refused is not None:
+        return refused
     limits = []
     if user_id is not None:
         limits.append((f"keys:user:{user_id}", settings.VOICE_KEYS_PER_MINUTE_PER_USER, MINUTE, 1))
@@ -146,32 +159,86 @@ def check_key_mint(user_id: int | None, ip: str | None) -> Decision:
 
 
 def check_connection(user_id: int | None, ip: str | None) -> Decision:
-    """A new real-time connection: live sessions per user and per IP, then connections per minute.
+    """A connection counted at once: live sessions, then new connections per user and per IP.
 
-    Live sessions are counted from ``VoiceSession`` rows still open (``ended_at IS NULL``) rather
-    than kept in a gauge: a crashed process cannot leak slots, because the stale-session reaper
-    closes its rows. The count is a read, so handshakes landing in the same instant may overshoot
-    the cap by a few; the per-minute connection limits below are exact.
+    The sockets split this in two: ``check_handshake`` counts every handshake, authenticated or
+    not, and ``check_session_open`` the rest once the user is known.
     """
+    refused = sessions_full(user_id, ip)
+    if refused is not None:
+        return refused
+    return hit_all([*_user_connection(user_id), _ip_connection(ip)])
+
+
+def check_handshake(ip: str | None) -> Decision:
+    """One WebSocket handshake: ``VOICE_CONNECTIONS_PER_MINUTE_PER_IP``, before any credential."""
+    return hit_all([_ip_connection(ip)])
+
+
+def check_session_open(user_id: int | None, ip: str | None) -> Decision:
+    """A session opens on a counted handshake: live sessions, then connections per user."""
+    refused = sessions_full(user_id, ip)
+    if refused is not None:
+        return refused
+    limits = _user_connection(user_id)
+    return hit_all(limits) if limits else Decision(True, 0.0, 1, 1)
+
+
+def _ip_connection(ip: str | None) -> tuple[str, int, int, int]:
+    return (f"conn:ip:{ip or 'unknown'}", settings.VOICE_CONNECTIONS_PER_MINUTE_PER_IP, MINUTE, 1)
+
+
+def _user_connection(user_id: int | None) -> list[tuple[str, int, int, int]]:
+    if user_id is None:
+        return []
+    return [(f"conn:user:{user_id}", settings.VOICE_CONNECTIONS_PER_MINUTE_PER_USER, MINUTE, 1)]
+
+
+def sessions_full(user_id: int | None, ip: str | None) -> Decision | None:
+    """The refusal when the user or the IP holds its cap of live sessions, else None.
+
+    Live are socket sessions still open (``ended_at IS NULL``) and unexpired ephemeral keys.
+    They are counted from rows rather than kept in a gauge: a crashed process cannot leak slots,
+    because the stale-session reaper closes its rows and keys expire. The count is a read, so
+    requests landing in the same instant may overshoot the cap by a few; the per-minute limits
+    are exact.
+    """
+    now = timezone.now()
     # A row whose process stopped beating holds no slot, even before the reaper closes it.
-    fresh = timezone.now() - timedelta(seconds=settings.VOICE_SESSION_STALE_SECONDS)
-    live = VoiceSession.objects.filter(ended_at__isnull=True, heartbeat_at__gte=fresh)
-    if user_id is not None:
-        cap = settings.VOICE_MAX_SESSIONS_PER_USER
-        count = live.filter(user_id=user_id).count()
-        if count >= cap:
-            return Decision(False, SESSIONS_RETRY_AFTER, 0, cap, f"sessions:user:{user_id}")
-    if ip:
-        cap = settings.VOICE_MAX_SESSIONS_PER_IP
-        if live.filter(client_ip=ip).count() >= cap:
-            return Decision(False, SESSIONS_RETRY_AFTER, 0, cap, f"sessions:ip:{ip}")
-    limits = [
-        (f"conn:ip:{ip or 'unknown'}", settings.VOICE_CONNECTIONS_PER_MINUTE_PER_IP, MINUTE, 1)
+    fresh = now - timedelta(seconds=settings.VOICE_SESSION_STALE_SECONDS)
+    sockets = VoiceSession.objects.filter(ended_at__isnull=True, heartbeat_at__gte=fresh)
+    keys = TokenGrant.objects.filter(expires_at__gt=now)
+    caps: list[tuple[str, int | str | None, int]] = [
+        ("user", user_id, settings.VOICE_MAX_SESSIONS_PER_USER)
     ]
-    if user_id is not None:
-        per_user = settings.VOICE_CONNECTIONS_PER_MINUTE_PER_USER
-        limits.insert(0, (f"conn:user:{user_id}", per_user, MINUTE, 1))
-    return hit_all(limits)
+    if ip:
+        caps.append(("ip", ip, settings.VOICE_MAX_SESSIONS_PER_IP))
+    for subject, value, cap in caps:
+        if value is None:
+            continue
+        field = "user_id" if subject == "user" else "client_ip"
+        held = sockets.filter(**{field: value}).count()
+        grants = keys.filter(**{field: value})
+        if held + grants.count() < cap:
+            continue
+        # A socket may end any moment; a key frees its slot when it expires.
+        waits = [SESSIONS_RETRY_AFTER] if held else []
+        earliest = grants.aggregate(at=Min("expires_at"))["at"]
+        if earliest is not None:
+            waits.append((earliest - now).total_seconds())
+        return Decision(False, min(waits), 0, cap, f"sessions:{subject}:{value}")
+    return None
+
+
+def audio_spent(user_id: int | None, ip: str | None) -> Decision | None:
+    """The refusal when less than a second of the day's audio is left, else None (a read)."""
+    subject = _subjects(user_id, ip)[0]
+    now = time.time()
+    limit = settings.VOICE_AUDIO_SECONDS_PER_DAY
+    used_ms = _window(f"audio_ms:{subject}", DAY, now).values_list("count", flat=True).first()
+    if limit * 1000 - (used_ms or 0) >= 1000:
+        return None
+    return Decision(False, DAY - now % DAY, 0, limit, f"audio_ms:{subject}")
 
 
 def check_utterance(user_id: int | None, ip: str | None) -> Decision:

@@ -10,11 +10,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from voice.models import Turn, VoiceSession
 
@@ -44,6 +47,29 @@ class Opened:
 
     next_turn: int
     history: tuple[tuple[str, str], ...]
+    credentials: str = ""  # the user's ``credentials_of`` at open; "" for anonymous sessions
+
+
+class Beat(Enum):
+    """What a heartbeat found; the value is the end reason recorded when it is not ``LIVE``."""
+
+    LIVE = "live"
+    ENDED = "ended_by_staff"  # the row was ended elsewhere
+    REVOKED = "revoked"  # its user was deactivated, deleted or changed password
+
+
+def credentials_of(user_id: int | None) -> str:
+    """A fingerprint of what lets the user in: empty once inactive or gone, new with a password.
+
+    Compared at each heartbeat, it catches changes that bypass model signals
+    (``queryset.update``); a keyed hash, so the password hash itself is never kept.
+    """
+    if user_id is None:
+        return ""
+    row = get_user_model().objects.filter(pk=user_id, is_active=True).values("password").first()
+    if row is None:
+        return ""
+    return salted_hmac("voice.session.credentials", row["password"]).hexdigest()
 
 
 def open_session(
@@ -66,14 +92,15 @@ def open_session(
         "end_reason": "",
         "ended_by": None,
     }
+    credentials = credentials_of(user_id)
     _, created = VoiceSession.objects.update_or_create(id=session_id, defaults=fields)
     if created:
-        return Opened(0, ())
+        return Opened(0, (), credentials)
     Turn.objects.filter(session_id=session_id, ended_at__isnull=True).update(
         ended_at=timezone.now(), end_reason=Turn.EndReason.DISCONNECTED
     )
     last = Turn.objects.filter(session_id=session_id).aggregate(last=Max("index"))["last"]
-    return Opened(0 if last is None else last + 1, recent_history(session_id))
+    return Opened(0 if last is None else last + 1, recent_history(session_id), credentials)
 
 
 def recent_history(
@@ -94,15 +121,29 @@ def recent_history(
     return tuple(history)
 
 
-def beat(session_id: uuid.UUID, counters: dict[str, int]) -> bool:
-    """Refresh the heartbeat and add the counters; False when the session was ended elsewhere."""
+def beat(session_id: uuid.UUID, counters: dict[str, int], credentials: str = "") -> Beat:
+    """Refresh the heartbeat and add the counters; say whether the session may go on.
+
+    ``credentials`` (from ``Opened``) are checked against the user's own: a session outlives
+    its token but not its user's access (PROTOCOL.md section 1).
+    """
     increments = {name: F(name) + value for name, value in counters.items() if value}
     live = VoiceSession.objects.filter(pk=session_id, ended_at__isnull=True)
-    if live.update(heartbeat_at=timezone.now(), **increments):
-        return True
-    if increments:  # staff ended it meanwhile: the counters still count
-        VoiceSession.objects.filter(pk=session_id).update(**increments)
-    return False
+    if not live.update(heartbeat_at=timezone.now(), **increments):
+        if increments:  # staff ended it meanwhile: the counters still count
+            VoiceSession.objects.filter(pk=session_id).update(**increments)
+        return Beat.ENDED
+    if credentials:
+        user_id = live.values_list("user_id", flat=True).first()
+        if credentials_of(user_id) != credentials:
+            return Beat.REVOKED
+    return Beat.LIVE
+
+
+def live_session_ids(user_id: int) -> list[uuid.UUID]:
+    """The user's sessions that are still open, on any process."""
+    rows = VoiceSession.objects.filter(user_id=user_id, ended_at__isnull=True)
+    return list(rows.values_list("pk", flat=True))
 
 
 def update_config(session_id: uuid.UUID, config: dict[str, Any]) -> None:

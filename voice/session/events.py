@@ -25,6 +25,7 @@ class Ending(Enum):
     FLOODED = "flooded"  # audio faster than real time allows
     UPSTREAM = "upstream"  # the AI service is lost
     INTERNAL = "internal"  # a fault in our own handling
+    REVOKED = "revoked"  # the user was deactivated or changed password
 
 
 @dataclass(frozen=True)

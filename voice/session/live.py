@@ -48,3 +48,20 @@ def request_end(session_id: uuid.UUID, reason: str) -> None:
     async_to_sync(layer.group_send)(
         session_group(session_id), {"type": "voice.end_session", "reason": reason}
     )
+
+
+def request_revoke(session_ids: list[uuid.UUID]) -> None:
+    """Ask the processes that own these sessions to close them with 4401 (sync).
+
+    Their user lost access; a lost request is caught by the session's own heartbeat.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for session_id in session_ids:
+        try:
+            async_to_sync(layer.group_send)(
+                session_group(session_id), {"type": "voice.revoke_session"}
+            )
+        except Exception:  # a user's save must not fail for want of the channel layer
+            logger.warning("could not ask to end session %s", session_id, exc_info=True)

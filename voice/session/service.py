@@ -96,6 +96,7 @@ class SessionService:
             )
         )
         self.turns, self.history = opened.next_turn, opened.history
+        self.credentials = opened.credentials  # the heartbeat checks the user still has them
         self.recorder.notify(live.aannounce, self.id, "opened")
         self.hints = await database_sync_to_async(tools.site_vocabulary)()
         await self.engine.start(self._engine_config())
@@ -271,13 +272,14 @@ class SessionService:
             counters = self.counters.take()
             try:
                 await self.limits.charge_audio()
-                alive = await self.recorder.call(records.beat, self.id, counters)
+                beat = await self.recorder.call(records.beat, self.id, counters, self.credentials)
             except Exception:  # a database hiccup skips one beat; the next one carries its counts
                 logger.warning("heartbeat failed in session %s", self.id, exc_info=True)
                 self.counters.give_back(counters)
-                alive = True
-            if not alive:
-                await self.end(ev.Ending.NORMAL, "ended_by_staff")
+                beat = records.Beat.LIVE
+            if beat is not records.Beat.LIVE:
+                revoked = beat is records.Beat.REVOKED
+                await self.end(ev.Ending.REVOKED if revoked else ev.Ending.NORMAL, beat.value)
                 return
             self.recorder.write(records.reap_if_due)
             await asyncio.sleep(interval)

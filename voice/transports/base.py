@@ -21,6 +21,7 @@ from voice.transports import codes
 from voice.transports.admission import (
     admit_connection,
     choose_session_id,
+    count_handshake,
     proposed_session_id,
     user_id_of,
 )
@@ -86,6 +87,14 @@ class VoiceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             await asyncio.gather(self.ending, return_exceptions=True)
         elif self.session is not None:
             await self.session.close("internal_error")
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """Count every handshake toward new connections per IP before its credentials matter."""
+        if await count_handshake(self.scope):
+            await super().websocket_connect(message)
+            return
+        await self.accept_client()
+        await self.close(codes.CLOSE_RATE_LIMITED)
 
     async def accept_client(self) -> None:
         """Accept, echoing the ``bearer`` subprotocol when the token came in it."""
@@ -239,3 +248,8 @@ class VoiceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         if self.session is not None:
             reason = str(event.get("reason", "ended_by_staff"))
             await self.session.end(ev.Ending.NORMAL, reason)
+
+    async def voice_revoke_session(self, event: dict[str, Any]) -> None:
+        """The user lost access (deactivated, password changed): close with 4401."""
+        if self.session is not None:
+            await self.session.end(ev.Ending.REVOKED, "revoked")

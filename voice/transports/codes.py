@@ -25,6 +25,7 @@ CLOSE_CODES: dict[Ending, int] = {
     Ending.FLOODED: CLOSE_RATE_LIMITED,
     Ending.UPSTREAM: CLOSE_UPSTREAM,
     Ending.INTERNAL: CLOSE_INTERNAL,
+    Ending.REVOKED: CLOSE_UNAUTHORIZED,
 }
 
 ERROR_CODES: dict[ErrorKind, str] = {

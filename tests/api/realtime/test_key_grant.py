@@ -89,8 +89,9 @@ def test_the_key_is_minted_with_the_ga_client_secrets_call(
 
 
 def test_the_client_may_choose_voice_instructions_and_model(
-    client: Client, fake: FakeOpenAI, alice: User
+    client: Client, fake: FakeOpenAI, alice: User, settings: Any
 ) -> None:
+    settings.VOICE_ALLOW_CLIENT_INSTRUCTIONS = True  # off by default (PROTOCOL.md section 5)
     choice = {"voice": "marin", "instructions": "Talk like a pirate.", "model": "gpt-realtime-mini"}
 
     body = mint(client, alice, choice).json()

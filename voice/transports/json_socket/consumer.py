@@ -11,6 +11,7 @@ from django.conf import settings
 from accounts.tokens import TokenRejected, user_for_token
 from voice.session import events as ev
 from voice.transports import codes
+from voice.transports.admission import AuthWaitSlot
 from voice.transports.base import Outgoing, VoiceConsumer
 from voice.transports.json_socket import parse as p
 from voice.transports.json_socket.render import error_message, to_json_message
@@ -28,6 +29,7 @@ class JsonVoiceConsumer(VoiceConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auth_timer: asyncio.Task[None] | None = None
+        self.auth_slot = AuthWaitSlot()
         self.limits = p.Limits(
             settings.VOICE_MAX_TEXT_CHARS,
             settings.VOICE_MAX_CONTEXT_BYTES,
@@ -35,17 +37,23 @@ class JsonVoiceConsumer(VoiceConsumer):
         )
 
     async def connect(self) -> None:
+        waits = not self.scope["user"].is_authenticated and not settings.VOICE_ALLOW_ANONYMOUS
+        waits = waits and not self.scope.get("auth", {}).get("error")
+        refused = waits and not await self.auth_slot.take(self.scope)  # held before accept
         await self.accept_client()
         if self.scope.get("auth", {}).get("error"):
             await self.close(codes.CLOSE_UNAUTHORIZED)
-        elif self.scope["user"].is_authenticated or settings.VOICE_ALLOW_ANONYMOUS:
+        elif not waits:
             await self.start_session()
+        elif refused:
+            await self.close(codes.CLOSE_RATE_LIMITED)
         else:
             self.auth_timer = asyncio.create_task(self.expire_auth(), name="voice-auth-timeout")
 
     async def disconnect(self, code: int) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        await self.auth_slot.release()
         await super().disconnect(code)
 
     async def on_text(self, text: str) -> None:
@@ -71,6 +79,7 @@ class JsonVoiceConsumer(VoiceConsumer):
         """Late authentication: the first message must be a good ``auth``."""
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        await self.auth_slot.release()
         if not isinstance(message, p.Auth):
             await self.close(codes.CLOSE_UNAUTHORIZED)
             return
@@ -107,6 +116,7 @@ class JsonVoiceConsumer(VoiceConsumer):
 
     async def expire_auth(self) -> None:
         await asyncio.sleep(settings.VOICE_AUTH_TIMEOUT)
+        await self.auth_slot.release()
         await self.close(codes.CLOSE_UNAUTHORIZED)
 
     def render(self, event: ev.SessionEvent) -> list[Outgoing]:
