@@ -281,6 +281,11 @@ VOICE_CONNECTIONS_PER_MINUTE_PER_USER = env_int(
 )
 VOICE_UTTERANCES_PER_MINUTE = env_int("VOICE_UTTERANCES_PER_MINUTE", 30, minimum=1)
 VOICE_AUDIO_SECONDS_PER_DAY = env_int("VOICE_AUDIO_SECONDS_PER_DAY", 3600, minimum=1)
+# Sign-in (token endpoint and admin login): failed passwords allowed per username and per IP in
+# each window, then 429 until it ends (accounts/signin.py).
+VOICE_SIGNIN_FAILURES_PER_USERNAME = env_int("VOICE_SIGNIN_FAILURES_PER_USERNAME", 10, minimum=1)
+VOICE_SIGNIN_FAILURES_PER_IP = env_int("VOICE_SIGNIN_FAILURES_PER_IP", 100, minimum=1)
+VOICE_SIGNIN_WINDOW_SECONDS = env_int("VOICE_SIGNIN_WINDOW_SECONDS", 900, minimum=60)
 # POST /api/realtime/session: what a client may choose.
 VOICE_REALTIME_MODELS = env_list(
     "VOICE_REALTIME_MODELS", list(dict.fromkeys([VOICE_REALTIME_MODEL, "gpt-realtime-mini"]))
