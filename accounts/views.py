@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
+from accounts.schema import RefreshRequest, SignInRequest, TokenPair, VerifyRequest
 from accounts.signin import guard
 
 BAD_BODY = OpenApiResponse(description="a required field is missing, blank or not a string")
@@ -33,12 +34,13 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
     """Access and refresh tokens for a username and password, failures throttled."""
 
     @extend_schema(
+        request=SignInRequest,
         responses={
-            200: TokenObtainPairView.serializer_class,
+            200: TokenPair,
             400: BAD_BODY,
             401: OpenApiResponse(description="wrong username or password, or inactive user"),
             429: OpenApiResponse(description="too many failed sign-ins; see Retry-After"),
-        }
+        },
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = request.data.get("username") if hasattr(request.data, "get") else None
@@ -55,7 +57,7 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
 
 class DocumentedTokenRefreshView(TokenRefreshView):
     @extend_schema(
-        responses={200: TokenRefreshView.serializer_class, 400: BAD_BODY, 401: REFUSED_TOKEN}
+        request=RefreshRequest, responses={200: TokenPair, 400: BAD_BODY, 401: REFUSED_TOKEN}
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
@@ -63,11 +65,12 @@ class DocumentedTokenRefreshView(TokenRefreshView):
 
 class DocumentedTokenVerifyView(TokenVerifyView):
     @extend_schema(
+        request=VerifyRequest,
         responses={
             200: OpenApiResponse(description="the token is valid"),
             400: BAD_BODY,
             401: REFUSED_TOKEN,
-        }
+        },
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)

@@ -195,6 +195,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST side of the voice server: tokens, ephemeral Realtime keys, health.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The document offers JSON bodies only, the API's own encoding (DRF still parses the others).
+    # The others cannot be described by the same schema: DRF reads an empty optional form field
+    # as absent (JSON's "" is refused), and Daphne's HTTP server answers a multipart body without
+    # parts with a bare 400 before the app sees it.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
 }
 
 # ---- static files ----------------------------------------------------------------------------
