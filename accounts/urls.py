@@ -1,10 +1,15 @@
-"""JWT endpoints under ``/api/auth/``: obtain, refresh and verify (simplejwt's views)."""
+"""JWT endpoints under ``/api/auth/``: obtain (failures throttled), refresh and verify."""
 
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
+
+from accounts.views import (
+    DocumentedTokenRefreshView,
+    DocumentedTokenVerifyView,
+    ThrottledTokenObtainPairView,
+)
 
 urlpatterns = [
-    path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
-    path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
+    path("token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("token/refresh/", DocumentedTokenRefreshView.as_view(), name="token_refresh"),
+    path("token/verify/", DocumentedTokenVerifyView.as_view(), name="token_verify"),
 ]

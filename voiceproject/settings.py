@@ -195,6 +195,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST side of the voice server: tokens, ephemeral Realtime keys, health.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The document offers JSON bodies only, the API's own encoding (DRF still parses the others).
+    # The others cannot be described by the same schema: DRF reads an empty optional form field
+    # as absent (JSON's "" is refused), and Daphne's HTTP server answers a multipart body without
+    # parts with a bare 400 before the app sees it.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
 }
 
 # ---- static files ----------------------------------------------------------------------------
@@ -282,6 +287,11 @@ VOICE_CONNECTIONS_PER_MINUTE_PER_USER = env_int(
 )
 VOICE_UTTERANCES_PER_MINUTE = env_int("VOICE_UTTERANCES_PER_MINUTE", 30, minimum=1)
 VOICE_AUDIO_SECONDS_PER_DAY = env_int("VOICE_AUDIO_SECONDS_PER_DAY", 3600, minimum=1)
+# Sign-in (token endpoint and admin login): failed passwords allowed per username and per IP in
+# each window, then 429 until it ends (accounts/signin.py).
+VOICE_SIGNIN_FAILURES_PER_USERNAME = env_int("VOICE_SIGNIN_FAILURES_PER_USERNAME", 10, minimum=1)
+VOICE_SIGNIN_FAILURES_PER_IP = env_int("VOICE_SIGNIN_FAILURES_PER_IP", 100, minimum=1)
+VOICE_SIGNIN_WINDOW_SECONDS = env_int("VOICE_SIGNIN_WINDOW_SECONDS", 900, minimum=60)
 # POST /api/realtime/session: what a client may choose.
 VOICE_REALTIME_MODELS = env_list(
     "VOICE_REALTIME_MODELS", list(dict.fromkeys([VOICE_REALTIME_MODEL, "gpt-realtime-mini"]))

@@ -51,12 +51,19 @@ _METRICS_SCHEMA = inline_serializer(
 )
 
 
+# Both metrics views answer these to a client that is not staff (or the scraper).
+_REFUSALS = {
+    401: OpenApiResponse(description="no valid credentials"),
+    403: OpenApiResponse(description="signed in, but not staff"),
+}
+
+
 class MetricsView(APIView):
     """The server-wide counters, for staff (JWT or admin session)."""
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses=_METRICS_SCHEMA)
+    @extend_schema(responses={200: _METRICS_SCHEMA, **_REFUSALS})
     def get(self, request: Request) -> Response:
         return Response(server_metrics())
 
@@ -126,6 +133,6 @@ class PrometheusView(APIView):
     ]
     permission_classes = [IsStaffOrScraper]
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR)})
+    @extend_schema(responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR), **_REFUSALS})
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(render_prometheus(server_metrics()), content_type=CONTENT_TYPE)

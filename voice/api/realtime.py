@@ -46,7 +46,11 @@ class SessionRequestSerializer(serializers.Serializer[dict[str, Any]]):
         super().__init__(*args, **kwargs)
         # Built per request, so the caps and the allow-list follow the settings of the moment.
         self.fields["instructions"] = serializers.CharField(
-            required=False, trim_whitespace=False, max_length=settings.VOICE_MAX_INSTRUCTIONS_CHARS
+            # min_length: blank is refused, and the OpenAPI document must say so.
+            required=False,
+            trim_whitespace=False,
+            min_length=1,
+            max_length=settings.VOICE_MAX_INSTRUCTIONS_CHARS,
         )
         self.fields["model"] = serializers.ChoiceField(
             choices=settings.VOICE_REALTIME_MODELS, required=False
