@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HELPERS = {"__init__", "__main__", "server"}
+HELPERS = {"__init__", "__main__", "server", "abuse_attacks", "abuse_client"}
 
 
 def main() -> int:
