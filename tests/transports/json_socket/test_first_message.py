@@ -14,28 +14,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-async def client(settings: Any) -> JsonVoiceClient:
+async def anonymous_client(settings: Any) -> JsonVoiceClient:
     settings.VOICE_AUTH_TIMEOUT = 60  # a close that comes now is the message's, not the timer's
-    client = JsonVoiceClient()
-    accepted, _ = await client.connect()
+    anonymous_client = JsonVoiceClient()
+    accepted, _ = await anonymous_client.connect()
     assert accepted
-    yield client
-    await client.close()
+    yield anonymous_client
+    await anonymous_client.close()
 
 
-async def closed_at_once(client: JsonVoiceClient) -> int | None:
+async def closed_at_once(anonymous_client: JsonVoiceClient) -> int | None:
     """The close code, when the very next thing the server does is close (no error first)."""
-    output = await client.ws.receive_output(timeout=5)
+    output = await anonymous_client.ws.receive_output(timeout=5)
     return output.get("code") if output["type"] == "websocket.close" else None
 
 
 @pytest.mark.parametrize("token", [5, None, True, ["a.b.c"], {"jwt": "a.b.c"}, ""])
 async def test_an_auth_whose_token_is_not_a_string_closes_4401(
-    client: JsonVoiceClient, token: object
+    anonymous_client: JsonVoiceClient, token: object
 ) -> None:
-    await client.send({"type": "auth", "token": token})
+    await anonymous_client.send({"type": "auth", "token": token})
 
-    assert await closed_at_once(client) == 4401
+    assert await closed_at_once(anonymous_client) == 4401
 
 
 @pytest.mark.parametrize(
@@ -51,14 +51,14 @@ async def test_an_auth_whose_token_is_not_a_string_closes_4401(
     ids=["invalid JSON", "no object", "unknown type", "no string type", "unencodable", "too large"],
 )
 async def test_a_first_message_that_is_no_auth_closes_4401(
-    client: JsonVoiceClient, text: str
+    anonymous_client: JsonVoiceClient, text: str
 ) -> None:
-    await client.ws.send_to(text_data=text)
+    await anonymous_client.ws.send_to(text_data=text)
 
-    assert await closed_at_once(client) == 4401
+    assert await closed_at_once(anonymous_client) == 4401
 
 
-async def test_a_binary_first_message_closes_4401(client: JsonVoiceClient) -> None:
-    await client.ws.send_to(bytes_data=b"\x00\x01")
+async def test_a_binary_first_message_closes_4401(anonymous_client: JsonVoiceClient) -> None:
+    await anonymous_client.ws.send_to(bytes_data=b"\x00\x01")
 
-    assert await closed_at_once(client) == 4401
+    assert await closed_at_once(anonymous_client) == 4401

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 
-from tests.conftest import token_for
 from tests.transports.flood import flood
 from tests.transports.json_socket.client import JsonVoiceClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 flooding = pytest.mark.usefixtures("fast_flood")
-
-
-@pytest.fixture
-async def client(alice: User) -> JsonVoiceClient:
-    client = JsonVoiceClient(token=token_for(alice))
-    await client.connect()
-    assert (await client.receive())["type"] == "connected"
-    yield client
-    await client.close()
 
 
 @flooding

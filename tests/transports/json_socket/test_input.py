@@ -15,15 +15,6 @@ from tests.transports.json_socket.client import JsonVoiceClient
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
 
 
-@pytest.fixture
-async def client(alice: User) -> JsonVoiceClient:
-    client = JsonVoiceClient(token=token_for(alice))
-    await client.connect()
-    assert (await client.receive())["type"] == "connected"
-    yield client
-    await client.close()
-
-
 async def still_open(client: JsonVoiceClient) -> bool:
     await client.send({"type": "ping", "payload": {"n": 42}})
     return await client.receive() == {"type": "pong", "payload": {"n": 42}}

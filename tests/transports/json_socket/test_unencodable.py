@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
-from tests.conftest import token_for
 from tests.transports.json_socket.client import JsonVoiceClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_engine")]
@@ -28,15 +26,6 @@ MESSAGES = {
     "audio data": {"type": "audio_chunk", "data": "AAAA" + LONE},
     "ignored field": {"type": "stop_listening", "extra": LONE},
 }
-
-
-@pytest.fixture
-async def client(alice: User) -> JsonVoiceClient:
-    client = JsonVoiceClient(token=token_for(alice))
-    await client.connect()
-    assert (await client.receive())["type"] == "connected"
-    yield client
-    await client.close()
 
 
 @pytest.mark.parametrize("message", MESSAGES.values(), ids=MESSAGES.keys())
