@@ -34,7 +34,8 @@ run: migrate
 	@echo "Serving on http://$(HOST):$(PORT)/ (health: /api/health, admin: /admin/)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) voiceproject.asgi:application
 
-# Browser tests drive Debian's chromium; without root or apt they are skipped with a reason.
+# Browser tests drive Debian's chromium; without root or apt they are skipped with a reason
+# (under VOICE_REQUIRE_BROWSER=1, as in CI, they fail instead).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \

@@ -8,14 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
+KEYS_PAGE = "https://platform.openai.com/account/api-keys"
 # status -> (type, code, message) used when a scripted failure does not say otherwise.
 DEFAULT_ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", "invalid_value", "Invalid request."),
     401: (
         "invalid_request_error",
         "invalid_api_key",
-        "Incorrect API key provided. You can find your API key at "
-        "https://platform.openai.com/account/api-keys.",
+        f"Incorrect API key provided. You can find your API key at {KEYS_PAGE}.",
     ),
     403: (
         "invalid_request_error",
@@ -77,6 +77,13 @@ def default_error(status: int, code: str | None = None) -> tuple[str, str | None
         return INSUFFICIENT_QUOTA
     type_, default_code, message = DEFAULT_ERRORS.get(status, ("api_error", None, "Error."))
     return type_, code or default_code, message
+
+
+def invalid_key_message(key: str) -> str:
+    """The service's 401 wording, which quotes the key: its first 8 and last 4 characters."""
+    # Short strings ("undefined") are quoted whole, as the service does.
+    shown = key[:8] + "*" * (len(key) - 12) + key[-4:] if len(key) > 12 else key
+    return f"Incorrect API key provided: {shown}. You can find your API key at {KEYS_PAGE}."
 
 
 def request_id() -> str:

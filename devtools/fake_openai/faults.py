@@ -24,7 +24,7 @@ class HttpFault:
     headers: dict[str, str]
     type: str
     code: str | None
-    message: str
+    message: str | None  # None: the 401 quoting the request's key, worded when it is served
     remaining: int
 
 
@@ -94,9 +94,9 @@ class FaultScript:
         type_, code, default_message = default_error(status, body_code)
         all_headers = rate_limit_headers(0, 0) if status == 429 else {}
         all_headers.update(headers or {})
-        fault = HttpFault(
-            status, all_headers, body_type or type_, code, message or default_message, times
-        )
+        if message is None and code != "invalid_api_key":
+            message = default_message
+        fault = HttpFault(status, all_headers, body_type or type_, code, message, times)
         self._queue(self._http.setdefault(endpoint, []), fault)
 
     def cut_stream(self, endpoint: str, *, after: int = 2, times: int = 1) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .errors import invalid_key_message
+
 
 @dataclass
 class MintedSecret:
@@ -23,6 +25,7 @@ class AuthResult:
     ok: bool
     message: str = ""
     secret: MintedSecret | None = None
+    key: str = ""  # the accepted key, quoted by a scripted 401 as the service would
 
 
 AUTH_KEY: web.RequestKey[AuthResult] = web.RequestKey("auth", AuthResult)
@@ -52,18 +55,14 @@ class KeyStore:
             )
         key = authorization.removeprefix("Bearer ").strip()
         if key == self.api_key:
-            return AuthResult(True)
+            return AuthResult(True, key=key)
         with self._lock:
             secret = self._secrets.get(key)
         if secret is None:
-            return AuthResult(False, f"Incorrect API key provided: {_redact(key)}.")
+            return AuthResult(False, invalid_key_message(key))
         # Unconfirmed how the service words these two; 401 invalid_api_key is the best guess.
         if not allow_ephemeral:
             return AuthResult(False, "Ephemeral client secrets only work on the Realtime API.")
         if time.time() >= secret.expires_at:
             return AuthResult(False, "The client secret has expired.")
-        return AuthResult(True, secret=secret)
-
-
-def _redact(key: str) -> str:
-    return key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else "****"
+        return AuthResult(True, secret=secret, key=key)

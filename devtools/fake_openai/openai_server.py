@@ -28,7 +28,7 @@ from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
 
 from .config import FakeConfig
-from .errors import json_error, rate_limit_headers, request_id
+from .errors import invalid_key_message, json_error, rate_limit_headers, request_id
 from .faults import FaultScript
 from .ids import new_id
 from .keys import AUTH_KEY, KeyStore
@@ -241,9 +241,8 @@ class FakeOpenAI:
         if fault is None:
             return None
         logger.info("scripted %d for %s", fault.status, request.path)
-        return json_error(
-            fault.status, fault.message, fault.type, fault.code, headers=fault.headers
-        )
+        message = fault.message if fault.message is not None else invalid_key_message(auth.key)
+        return json_error(fault.status, message, fault.type, fault.code, headers=fault.headers)
 
     async def _realtime(self, request: web.Request, record: RecordedRequest) -> web.StreamResponse:
         """GET /v1/realtime: the WebSocket (reference 1, 4)."""

@@ -3,7 +3,8 @@
 The browser is Debian's Chromium (``apt-get install -y chromium``) driven by Playwright's Python
 package (never ``playwright install``). Chromium's fake capture device plays a WAV file made by
 the test as the microphone, so the page's real getUserMedia -> AudioWorklet path runs. Tests skip
-with the reason when the browser or Playwright is missing.
+with the reason when the browser or Playwright is missing, and fail instead under
+VOICE_REQUIRE_BROWSER=1 (CI).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from devtools.servers import DaphneServer
-from tests.browser.chromium import CHROMIUM, HEADLESS_ARGS
+from tests.browser.chromium import HEADLESS_ARGS, require_browser
 from tests.browser.pages import TIMEOUT_MS, Launch, speech_like_wav
 
 if TYPE_CHECKING:
@@ -41,12 +42,8 @@ def chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launch
 
     Every page it opens must finish without an uncaught error or a CSP violation.
     """
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Chromium at {CHROMIUM}: apt-get update && apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("needs Playwright's Python package: .venv/bin/pip install playwright==1.65.2")
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
     # calls from the test; nothing here runs concurrently with them (Playwright's documented fix).
@@ -67,7 +64,7 @@ def chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launch
             args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={mic}"]
             if grant_microphone:
                 args.append("--use-fake-ui-for-media-stream")
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+            browser = playwright.chromium.launch(executable_path=str(executable), args=args)
             browsers.append(browser)
             context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
             page = context.new_page()

@@ -22,8 +22,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from devtools.servers import ROOT, DaphneServer
-from tests.browser.chromium import CHROMIUM
 from tests.browser.chromium import HEADLESS_ARGS as CHROMIUM_ARGS
+from tests.browser.chromium import require_browser
 from tests.conftest import token_for
 from voice.models import VoiceSession
 
@@ -39,13 +39,7 @@ VOICE_TIMEOUT = 10
 @pytest.fixture
 def chromium_executable() -> Path:
     """Debian's Chromium, driven by Playwright (never a browser Playwright downloads)."""
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("needs Playwright: pip install playwright==1.65.2")
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Chromium at {CHROMIUM}: apt-get install -y chromium")
-    return CHROMIUM
+    return require_browser()
 
 
 @pytest.fixture

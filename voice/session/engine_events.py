@@ -14,6 +14,7 @@ from voice.session.clock import TurnClock, now_ms
 from voice.session.output import Output
 from voice.session.relay import RelayStats
 from voice.session.tools import ToolRunner
+from voice.upstream.errors import UPSTREAM_ERRORS, describe
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class EngineEventHandler:
             try:
                 event = await anext(events)
             except StopAsyncIteration:
+                return
+            except UPSTREAM_ERRORS as exc:  # no traceback: its text may quote the API key
+                logger.error("the engine failed in session %s: %s", self._session_id, describe(exc))
+                await self._end(ev.Ending.UPSTREAM, "engine_failed")
                 return
             except Exception:
                 logger.exception("the engine failed in session %s", self._session_id)

@@ -24,6 +24,7 @@ from voice.engines.realtime import config as wire
 from voice.session.site_tools import SITE_TOOLS
 from voice.upstream.backoff import RetryPolicy, retry_after_from, should_retry_from
 from voice.upstream.circuit import Admission, CircuitBreaker
+from voice.upstream.errors import describe
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def mint_key(
                 retry_after = _on_status_error(exc, breaker, admission)
             except openai.APIConnectionError as exc:  # includes timeouts
                 breaker.record_failure(admission)
-                logger.warning("key mint attempt %d: %s", attempt, type(exc).__name__)
+                logger.warning("key mint attempt %d: %s", attempt, describe(exc))
                 retry_after = None
             else:
                 breaker.record_success(admission)
@@ -169,10 +170,7 @@ def _on_status_error(
 ) -> float | None:
     """Map one failed attempt: raise what cannot be retried, else return the server's hint."""
     status = exc.status_code
-    # Upstream messages may quote part of the key: log status and code only.
-    logger.warning(
-        "key mint attempt failed: upstream %d %s (request %s)", status, exc.code, exc.request_id
-    )
+    logger.warning("key mint attempt failed: %s (request %s)", describe(exc), exc.request_id)
     if status in (401, 403):
         breaker.release(admission)
         raise ServerKeyRejectedError("the server's OpenAI API key was rejected") from None

@@ -109,5 +109,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        # Even under LOG_LEVEL=DEBUG: at DEBUG the websockets client logs every handshake
+        # header (the upstream Authorization: Bearer key included) and the frames.
+        "websockets": {"level": "INFO"},
+    },
 }

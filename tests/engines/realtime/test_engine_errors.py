@@ -27,7 +27,9 @@ async def test_an_error_event_is_reported_and_the_response_goes_on(fake: FakeOpe
         await engine.send_text("hi")
         events = await inbox.until(ResponseDone)
 
-    assert failures(events) == [EngineFailure("The AI service reported an error (server_error).")]
+    assert failures(events) == [
+        EngineFailure("The AI service reported an error (upstream server_error).")
+    ]
     assert events[-1].status == "completed"
 
 

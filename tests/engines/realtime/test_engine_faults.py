@@ -188,7 +188,9 @@ async def test_a_handshake_401_is_fatal_without_retry(fake: FakeOpenAI):
         events = await inbox.until(EngineFailure)
 
     assert events == [
-        EngineFailure("The AI service refused the connection (HTTP 401).", fatal=True)
+        EngineFailure(
+            "The AI service refused the connection (upstream 401 invalid_api_key).", fatal=True
+        )
     ]
     assert "sk-wrong" not in events[0].message
     assert [r.status for r in fake.records.requests_to("realtime")] == [401]
@@ -215,7 +217,7 @@ async def test_reconnecting_gives_up_after_the_attempt_budget(fake: FakeOpenAI):
         events = await inbox.until(EngineFailure)
 
     assert events[-1] == EngineFailure(
-        "The AI service refused the connection (HTTP 503).", fatal=True
+        "The AI service refused the connection (upstream 503 server_error).", fatal=True
     )
     assert [r.status for r in fake.records.requests_to("realtime")] == [101, 503, 503, 503]
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
+import pytest
+
+from devtools.fake_openai.errors import invalid_key_message
+from tests.key_leaks import REJECTED_KEY, leaked
 from voice.engines.base import (
     AudioDelta,
     EngineFailure,
@@ -232,7 +237,24 @@ def test_error_events_by_their_code() -> None:
     assert error("response_cancel_not_active") == []
     assert error("invalid_api_key") == [] and "invalid_api_key" in translator.last_error
     assert error("session_expired") == [] and translator.expired
-    assert error(None) == [EngineFailure("The AI service reported an error (server_error).")]
+    assert error(None) == [
+        EngineFailure("The AI service reported an error (upstream server_error).")
+    ]
+
+
+def test_error_events_are_logged_and_reported_without_their_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    translator = RealtimeTranslator("s")
+    quoting = {"type": "invalid_request_error", "message": invalid_key_message(REJECTED_KEY)}
+
+    reported = feed(translator, {"type": "error", "error": {**quoting, "code": "invalid_value"}})
+    feed(translator, {"type": "error", "error": {**quoting, "code": "invalid_api_key"}})
+
+    assert leaked(REJECTED_KEY, caplog.text) == []
+    assert reported == [EngineFailure("The AI service reported an error (upstream invalid_value).")]
+    assert translator.last_error == "The AI service ended the session (upstream invalid_api_key)."
 
 
 def test_a_failed_response_is_reported() -> None:

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
 import openai
 from openai import AsyncOpenAI
 
@@ -28,23 +27,20 @@ from voice.engines.base import (
 )
 from voice.engines.pipeline.stt import SegmentedTranscriber
 from voice.engines.pipeline.tts import SentenceSplitter, SpeechQueue
+from voice.upstream.errors import UPSTREAM_ERRORS, describe
 
 logger = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 4
 TOOL_RESULT_TIMEOUT = 30.0
 HISTORY_MESSAGES = 40  # earlier user/assistant messages kept for context
-# The SDK raises its own errors, except for a body cut while it is being read.
-UPSTREAM_ERRORS = (openai.OpenAIError, httpx2.HTTPError)
 
 
 def describe_failure(exc: BaseException) -> str:
     """A message for the client that names the cause and never carries a secret."""
-    if isinstance(exc, openai.APIStatusError):
-        return f"The AI service failed (HTTP {exc.status_code}). Please try again."
-    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included
         return "The AI service could not be reached. Please try again."
-    return "The AI service failed. Please try again."
+    return f"The AI service failed ({describe(exc)}). Please try again."
 
 
 class OpenAIPipelineEngine:
@@ -149,7 +145,7 @@ class OpenAIPipelineEngine:
                 stt.cancel()
             raise
         except UPSTREAM_ERRORS as exc:
-            logger.warning("transcription failed in %s: %s", self.config.session_id, exc)
+            logger.warning("transcription failed in %s: %s", self.config.session_id, describe(exc))
             self._emit(EngineFailure(describe_failure(exc)))
             return
         finally:
@@ -177,7 +173,7 @@ class OpenAIPipelineEngine:
             self._emit(ResponseDone(response_id, status="cancelled"))
             raise
         except UPSTREAM_ERRORS as exc:
-            logger.warning("response failed in %s: %s", self.config.session_id, exc)
+            logger.warning("response failed in %s: %s", self.config.session_id, describe(exc))
             speech.cancel()
             delivery.cancel()
             self._emit(EngineFailure(describe_failure(exc)))

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from voice.engines.realtime.state import connect_failure
 from voice.upstream.backoff import RetryPolicy
+from voice.upstream.errors import describe
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +61,10 @@ class RealtimeLink:
                     raise  # cancelled
                 retryable, message = connect_failure(exc)
                 logger.warning(
-                    "realtime connect attempt %d of %s failed (%s): %s",
+                    "realtime connect attempt %d of %s failed: %s",
                     self._attempts,
                     self.session_id,
-                    type(exc).__name__,
-                    message,
+                    describe(exc),
                 )
                 if not retryable:
                     raise UpstreamLostError(message) from exc
@@ -120,7 +120,7 @@ class RealtimeLink:
         try:
             await conn.send_raw(json.dumps(event))
         except (ConnectionClosed, OSError) as exc:
-            logger.debug("realtime send of %s failed: %r", event.get("type"), exc)
+            logger.debug("realtime send of %s failed: %s", event.get("type"), describe(exc))
             return False
         return True
 

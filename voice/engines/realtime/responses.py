@@ -23,6 +23,7 @@ from voice.engines.base import (
 )
 from voice.engines.realtime.config import STATUSES, tool_output_item
 from voice.engines.realtime.state import Answer, ConversationLog, Translation, truncation_point
+from voice.upstream.errors import describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class ResponseTracker:
                 turn.id,
                 status,
                 self.session_id,
-                error.get("code"),
+                describe_error(error),
             )
         self.finish(turn, STATUSES.get(status, "failed"), out)
         if status not in STATUSES:

@@ -11,6 +11,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from voice.engines.base import BYTES_PER_MS, EngineEvent
+from voice.upstream.errors import describe
 
 # Close codes worth reconnecting after (the SDK's own list); 4000 / 1008 / 1000 are final.
 RECOVERABLE_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
@@ -135,10 +136,11 @@ def connect_failure(exc: BaseException) -> tuple[bool, str]:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         retryable = status in (408, 429) or status >= 500
-        return retryable, f"The AI service refused the connection (HTTP {status})."
+        return retryable, f"The AI service refused the connection ({describe(exc)})."
     if isinstance(exc, ConnectionClosed):
         code = exc.rcvd.code if exc.rcvd is not None else 1006
-        return code in RECOVERABLE_CLOSE_CODES, f"The AI service closed the connection ({code})."
+        closed = f"The AI service closed the connection ({describe(exc)})."
+        return code in RECOVERABLE_CLOSE_CODES, closed
     if isinstance(exc, OSError | TimeoutError | InvalidHandshake):
         return True, "The AI service could not be reached."
     return False, "The AI service connection failed."

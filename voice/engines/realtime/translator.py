@@ -27,6 +27,7 @@ from voice.engines.realtime.config import (
 )
 from voice.engines.realtime.responses import ResponseTracker
 from voice.engines.realtime.state import ConversationLog, Translation
+from voice.upstream.errors import describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ class RealtimeTranslator:
 
     def _on_transcript_failed(self, event: dict[str, Any], out: Translation) -> None:
         error = event.get("error") or {}
-        logger.warning("input transcription failed in %s: %s", self.session_id, error.get("code"))
+        described = describe_error(error)
+        logger.warning("input transcription failed in %s: %s", self.session_id, described)
         self._transcribed(str(event.get("item_id") or ""), TranscriptFinal(""), out)
 
     def _transcribed(self, item_id: str, final: TranscriptFinal, out: Translation) -> None:
@@ -152,22 +154,16 @@ class RealtimeTranslator:
         if code in SWALLOWED_ERRORS:
             logger.debug("realtime %s in %s (expected race)", code, self.session_id)
             return
-        logger.warning(
-            "realtime error in %s: %s (code %s, param %s)",
-            self.session_id,
-            error.get("message"),
-            code,
-            error.get("param"),
-        )
+        described = describe_error(error)
+        logger.warning("realtime error in %s: %s", self.session_id, described)
         if code == "input_audio_buffer_commit_empty":
             out.events.append(TranscriptFinal(""))  # nothing to transcribe: stop waiting
         elif code == "session_expired":
             self.expired = True  # the close follows; the owner reconnects with the context
         elif code in CLOSING_ERRORS:
-            self.last_error = f"The AI service ended the session ({code})."
+            self.last_error = f"The AI service ended the session ({described})."
         else:
-            kind = code or error.get("type") or "unknown"
-            out.events.append(EngineFailure(f"The AI service reported an error ({kind})."))
+            out.events.append(EngineFailure(f"The AI service reported an error ({described})."))
 
     def _note_once(self, kind: str, message: str) -> None:
         if kind not in self._unknown:
